@@ -1,0 +1,1 @@
+"""Netlist to pipelined, streaming Amaranth circuits and Verilog."""

@@ -1,0 +1,1 @@
+"""Verification of generated RTL: cocotb testbenches on Verilator, activity for energy."""
