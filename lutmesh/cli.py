@@ -91,6 +91,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
     p.set_defaults(func=cmd_info)
 
+    p = sub.add_parser("train", help="train a local LUT mesh and export its netlist")
+    from .train.cli import add_train_arguments  # argparse only: cheap to import
+
+    add_train_arguments(p)
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("emit", help="generate pipelined streaming Verilog from a netlist")
+    from .hdl.cli import add_emit_arguments
+
+    add_emit_arguments(p)
+    p.set_defaults(func=cmd_emit)
     return parser
 
 

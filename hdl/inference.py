@@ -1,0 +1,97 @@
+"""The ``Inference`` top: feature integers in, class id out, one sample per clock.
+
+Input and output are :mod:`amaranth.lib.stream` interfaces. The pipeline moves as
+one: it advances when its last stage is empty or being taken (``en = ~o.valid |
+o.ready``), so under back-pressure every stage holds and nothing is dropped or
+duplicated; ``i.ready`` is that same enable. A valid bit travels beside the data
+and resets to 0, so after reset nothing valid emerges until real input arrives.
+"""
+
+from __future__ import annotations
+
+from amaranth import Module, Signal
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from ..netlist import Netlist
+from .readout import ReadoutTree
+from .stages import Encoder, LutLayerStage
+
+__all__ = ["Inference", "feature_layout", "output_layout"]
+
+
+def feature_layout(net: Netlist) -> data.StructLayout:
+    """The input payload: one unsigned field ``x{f}`` per feature, feature 0 lowest."""
+    return data.StructLayout({f"x{f}": int(b) for f, b in enumerate(net.quantizer.bits)})
+
+
+def output_layout(readout: ReadoutTree, with_scores: bool) -> data.StructLayout:
+    fields = {"cls": readout.class_width}
+    if with_scores:
+        fields["scores"] = data.ArrayLayout(readout.score_width, len(readout.scores))
+    return data.StructLayout(fields)
+
+
+class Inference(wiring.Component):
+    """The whole network as a streaming pipeline.
+
+    Parameters
+    ----------
+    net : Netlist
+    layers_per_stage : int
+        Put a register after every this many layers (and always after the last).
+    readout_stages : int or None
+        Registers in the popcount/argmax tree (see :class:`ReadoutTree`).
+    with_scores : bool
+        Add every class's popcount to the output payload.
+
+    Attributes
+    ----------
+    i : In(stream.Signature(feature_layout(net)))
+    o : Out(stream.Signature(StructLayout({"cls", ["scores"]})))
+    latency : int
+        Cycles from a sample's acceptance to its result being valid (no stalls).
+    """
+
+    def __init__(self, net: Netlist, *, layers_per_stage: int = 1,
+                 readout_stages: int | None = None, with_scores: bool = False):
+        if layers_per_stage < 1:
+            raise ValueError(f"layers_per_stage = {layers_per_stage}: expected >= 1")
+        self._net = net
+        n_layers = len(net.layers)
+        self._registered = [(i + 1) % layers_per_stage == 0 or i == n_layers - 1
+                            for i in range(n_layers)]
+        self.readout = ReadoutTree(net.readout, net.layers[-1].n_nodes, stages=readout_stages,
+                                   with_scores=with_scores)
+        self._with_scores = with_scores
+        self.latency = 1 + sum(self._registered) + self.readout.latency
+        super().__init__({
+            "i": In(stream.Signature(feature_layout(net))),
+            "o": Out(stream.Signature(output_layout(self.readout, with_scores))),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        net = self._net
+        en = Signal()
+        m.d.comb += en.eq(~self.o.valid | self.o.ready)
+        m.d.comb += self.i.ready.eq(en)
+
+        m.submodules.encoder = encoder = Encoder(net.encoder, net.quantizer.bits)
+        m.d.comb += [encoder.i.eq(self.i.payload.as_value()), encoder.en.eq(en)]
+        prev, n_prev = encoder.o, net.encoder.n_bits
+        for idx, layer in enumerate(net.layers):
+            stage = LutLayerStage(layer, idx, n_prev, registered=self._registered[idx])
+            m.submodules[f"layer{idx}"] = stage
+            m.d.comb += [stage.i.eq(prev), stage.en.eq(en)]
+            prev, n_prev = stage.o, layer.n_nodes
+        m.submodules.readout = readout = self.readout
+        m.d.comb += [readout.i.eq(prev), readout.en.eq(en)]
+
+        valid = Signal(self.latency, name="valid_pipe")
+        with m.If(en):
+            m.d.sync += valid.eq((valid << 1) | self.i.valid)
+        m.d.comb += [self.o.valid.eq(valid[-1]), self.o.payload.cls.eq(readout.cls)]
+        if self._with_scores:
+            m.d.comb += self.o.payload.scores.eq(readout.scores)
+        return m

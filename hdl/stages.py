@@ -1,0 +1,136 @@
+"""The pipeline stages: thermometer encoder and LUT layers.
+
+Every stage is a :class:`~amaranth.lib.wiring.Component` with a flat bit-vector
+input ``i``, output ``o`` and a shared clock enable ``en`` (the whole pipeline holds
+when the consumer of the last stage is not ready). A registered stage captures its
+result when ``en`` is high; an unregistered one is purely combinational, so the
+same component serves "a register after every layer" and "every N layers".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from amaranth import Cat, Const, Module, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from ..netlist import LutLayer, ThermometerEncoder
+
+__all__ = ["Encoder", "LutLayerStage", "node_names"]
+
+
+def node_names(layer: LutLayer, index: int) -> list[str]:
+    """``l{layer}_r{row}_c{col}``, with ``_{k}`` when a cell holds several nodes."""
+    keys = [tuple(int(v) for v in p) for p in layer.positions]
+    counts: dict[tuple, int] = {}
+    for key in keys:
+        counts[key] = counts.get(key, 0) + 1
+    seen: dict[tuple, int] = {}
+    names = []
+    for key in keys:
+        base = f"l{index}_r{key[0]}_c{key[1]}"
+        if counts[key] > 1:
+            names.append(f"{base}_{seen.get(key, 0)}")
+            seen[key] = seen.get(key, 0) + 1
+        else:
+            names.append(base)
+    return names
+
+
+class Encoder(wiring.Component):
+    """Quantised feature integers to thermometer bits: one comparator per threshold.
+
+    Parameters
+    ----------
+    encoder : ThermometerEncoder
+    feature_bits : sequence of int
+        Width of each feature in the flat input vector (feature 0 in the low bits).
+    registered : bool
+        Capture the bits in a register (one pipeline stage) when ``en`` is high.
+
+    Attributes
+    ----------
+    i : In(sum(feature_bits))
+    o : Out(encoder.n_bits)
+    en : In(1)
+    """
+
+    def __init__(self, encoder: ThermometerEncoder, feature_bits, *, registered: bool = True):
+        self._encoder = encoder
+        self._feature_bits = [int(b) for b in feature_bits]
+        self._registered = registered
+        super().__init__({
+            "i": In(sum(self._feature_bits)),
+            "o": Out(encoder.n_bits),
+            "en": In(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        domain = m.d.sync if self._registered else m.d.comb
+        bits = []
+        offset = 0
+        for f, width in enumerate(self._feature_bits):
+            value = self.i[offset:offset + width]
+            offset += width
+            for t in self._encoder.thresholds[f].tolist():
+                bit = Signal(name=f"x{f}_ge{t}")
+                if self._registered:
+                    with m.If(self.en):
+                        domain += bit.eq(value >= t)
+                else:
+                    domain += bit.eq(value >= t)
+                bits.append(bit)
+        m.d.comb += self.o.eq(Cat(*bits))
+        return m
+
+
+class LutLayerStage(wiring.Component):
+    """One netlist layer: every node a constant truth table indexed by its inputs.
+
+    Unused inputs (-1) are left out and the table is reduced to the used ones, so
+    synthesis sees a node with ``arity <= LUT size`` as exactly one LUT.
+
+    Attributes
+    ----------
+    i : In(n_prev)
+    o : Out(layer.n_nodes)
+    en : In(1)
+    """
+
+    def __init__(self, layer: LutLayer, index: int, n_prev: int, *, registered: bool = True):
+        self._layer = layer
+        self._index = index
+        self._registered = registered
+        super().__init__({"i": In(n_prev), "o": Out(layer.n_nodes), "en": In(1)})
+
+    @staticmethod
+    def reduced_table(inputs: np.ndarray, table: np.ndarray) -> tuple[list[int], int]:
+        """Used input indices and the table over them alone, as an integer."""
+        used = [k for k in range(len(inputs)) if inputs[k] >= 0]
+        value = 0
+        for a in range(1 << len(used)):
+            full = sum(((a >> j) & 1) << k for j, k in enumerate(used))
+            value |= int(table[full]) << a
+        return [int(inputs[k]) for k in used], value
+
+    def elaborate(self, platform):
+        m = Module()
+        layer = self._layer
+        outs = []
+        for n, name in enumerate(node_names(layer, self._index)):
+            sources, table = self.reduced_table(layer.inputs[n], layer.tables[n])
+            node = Signal(name=name)
+            if sources:
+                value = Const(table, 1 << len(sources)).bit_select(
+                    Cat(*(self.i[s] for s in sources)), 1)
+            else:
+                value = Const(table & 1, 1)
+            if self._registered:
+                with m.If(self.en):
+                    m.d.sync += node.eq(value)
+            else:
+                m.d.comb += node.eq(value)
+            outs.append(node)
+        m.d.comb += self.o.eq(Cat(*outs))
+        return m

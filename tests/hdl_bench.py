@@ -1,0 +1,43 @@
+"""Shared Amaranth-simulator harness for the hdl tests."""
+
+import numpy as np
+from amaranth.sim import Simulator
+
+from lutmesh.hdl.emit import pack_features
+from lutmesh.hdl.inference import Inference
+from lutmesh.hdl.streams import stream_get, stream_put
+
+
+def simulate_stream(net, q, *, seed=0, p_gap=0.0, p_stall=0.0, with_scores=False,
+                    layers_per_stage=1, readout_stages=None):
+    """Stream quantised samples ``q`` through the Inference top; return outputs and stats."""
+    dut = Inference(net, layers_per_stage=layers_per_stage, readout_stages=readout_stages,
+                    with_scores=with_scores)
+    payloads = pack_features(net, q)
+    rng_in, rng_out = np.random.default_rng(seed), np.random.default_rng(seed + 1)
+    got, scores = [], []
+    first_out = {}
+
+    async def producer(ctx):
+        for p in payloads:
+            while rng_in.random() < p_gap:
+                await ctx.tick()
+            await stream_put(ctx, dut.i, p)
+
+    async def consumer(ctx):
+        cycle = 0
+        while len(got) < len(payloads):
+            while rng_out.random() < p_stall:
+                await ctx.tick()
+                cycle += 1
+            out = await stream_get(ctx, dut.o)
+            got.append(int(out.cls))
+            if with_scores:
+                scores.append([int(s) for s in out.scores])
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(producer)
+    sim.add_testbench(consumer)
+    sim.run_until(1e-8 * (len(payloads) * 50 + 200 + 20 * dut.latency))
+    return np.array(got), np.array(scores), dut

@@ -1,0 +1,75 @@
+"""``lutmesh train``: dataset in, netlist (and metrics.json beside it) out."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+__all__ = ["add_train_arguments", "run_train"]
+
+# option name -> (type for argparse, help); every one is a TrainConfig field
+_OPTIONS = {
+    "layers": (str, "node grids ROWSxCOLS[xCHANNELS], comma separated"),
+    "lut_inputs": (int, "K, inputs per LUT node (2..8)"),
+    "radius": (str, "Chebyshev locality radius, or 'global'"),
+    "candidates": (int, "learnable candidate sources per input slot"),
+    "feature_bits": (int, "quantiser width for non-integer features"),
+    "thermometer_bits": (int, "thresholds per feature"),
+    "epochs": (int, "maximum training epochs"),
+    "batch_size": (int, "mini-batch size"),
+    "learning_rate": (float, "Adam learning rate (cosine decay)"),
+    "init_std": (float, "std of the initial table logits"),
+    "temperature": (str, "readout softmax temperature, or 'auto'"),
+    "length_cost": (float, "cost per cell of link length in the input choice"),
+    "validation_fraction": (float, "share of training data held out for early stopping"),
+    "patience": (int, "epochs without validation gain before stopping"),
+    "augment_shift": (int, "random image shifts of up to N pixels while training"),
+}
+
+
+def add_train_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dataset", default="digits",
+                   help="digits, iris, wine, breast-cancer, fashion-mnist, mnist, mnist1d, "
+                        "or a .csv / .npz file (default: digits)")
+    p.add_argument("--data-dir", type=Path, help="directory of IDX files (mnist, fashion-mnist)")
+    p.add_argument("--label-column", help="label column of a CSV file (default: label)")
+    p.add_argument("--out", type=Path, default=Path("build/model.npz"), help="netlist file")
+    p.add_argument("--seed", type=int, help="random seed (default 0)")
+    p.add_argument("--config", type=Path, help="TOML file with any of the options below")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    group = p.add_argument_group("model and training options (override --config)")
+    for name, (kind, text) in _OPTIONS.items():
+        group.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, help=text)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from ..netlist import atomic_write_text
+    from .config import load_config
+    from .datasets import load_dataset
+    from .trainer import train
+
+    overrides = {name: getattr(args, name) for name in _OPTIONS}
+    config = load_config(args.config, seed=args.seed, **overrides)
+    config = config.replace(progress=not args.quiet)
+    dataset = load_dataset(args.dataset, data_dir=args.data_dir, label_column=args.label_column)
+    print(f"dataset {dataset.name}: {len(dataset.X_train)} train / {len(dataset.X_test)} test, "
+          f"{dataset.n_features} features, {dataset.n_classes} classes")
+    result = train(dataset, config)
+    net, m = result.netlist, result.metrics
+    net.save(args.out)
+    metrics_path = args.out.with_name(args.out.stem + ".metrics.json")
+    atomic_write_text(metrics_path, json.dumps(m, indent=2) + "\n")
+    acc = m["accuracy"]
+    print(f"exported netlist: {net.n_nodes} nodes "
+          f"({' + '.join(map(str, m['nodes_after_pruning']))}; "
+          f"{sum(m['nodes_before_pruning'])} before pruning), "
+          f"{net.encoder.n_bits} encoded bits, K={config.lut_inputs}, radius "
+          f"{'global' if config.radius is None else config.radius}")
+    print(f"accuracy (exported netlist): train {100 * acc['train']:.2f}%  validation "
+          f"{100 * acc['validation']:.2f}%  test {100 * acc['test']:.2f}%   "
+          f"soft-hard gap {100 * m['soft_hard_gap']:+.2f} pt")
+    print(f"trained in {m['train_seconds']:.1f} s (best epoch {m['best_epoch']} of "
+          f"{m['epochs_run']})")
+    print(f"wrote {args.out} and {metrics_path}")
+    return 0

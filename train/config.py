@@ -1,0 +1,126 @@
+"""Training options: one dataclass, validated once, loadable from TOML.
+
+Every option of ``lutmesh train`` is a field here, so a ``--config FILE.toml`` can
+set any of them and the command line overrides the file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import ConfigError
+from .wiring import LayerSpec, parse_layers
+
+__all__ = ["TrainConfig", "load_config"]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a training run (with the dataset and the seed).
+
+    The defaults are the measured best on ``digits`` for iCE40's LUT4 fabric: see
+    ``benchmarks/train_quality.py`` and the README's training section.
+    """
+
+    layers: str = "8x8x12,6x6x12,4x4x40"
+    lut_inputs: int = 4
+    radius: int | None = 2
+    candidates: int = 1
+    feature_bits: int = 8
+    thermometer_bits: int = 4
+    epochs: int = 60
+    batch_size: int = 64
+    learning_rate: float = 0.05
+    init_std: float = 0.3
+    temperature: float | None = None
+    length_cost: float = 0.01
+    validation_fraction: float = 0.1
+    patience: int = 20
+    augment_shift: int = 1
+    seed: int = 0
+    progress: bool = field(default=True, compare=False)
+
+    def __post_init__(self) -> None:
+        specs = parse_layers(self.layers)
+        object.__setattr__(self, "layers", ",".join(str(s) for s in specs))
+        checks = [
+            ("lut_inputs", 2 <= self.lut_inputs <= 8, "2..8"),
+            ("candidates", 1 <= self.candidates <= 16, "1..16"),
+            ("feature_bits", 1 <= self.feature_bits <= 16, "1..16"),
+            ("thermometer_bits", 1 <= self.thermometer_bits <= 64, "1..64"),
+            ("epochs", self.epochs >= 1, ">= 1"),
+            ("batch_size", self.batch_size >= 1, ">= 1"),
+            ("learning_rate", 0 < self.learning_rate < 10, "in (0, 10)"),
+            ("init_std", 0 <= self.init_std <= 10, "0..10"),
+            ("temperature", self.temperature is None or self.temperature > 0, "> 0"),
+            ("length_cost", self.length_cost >= 0, ">= 0"),
+            ("validation_fraction", 0 <= self.validation_fraction < 0.9, "0..0.9"),
+            ("patience", self.patience >= 1, ">= 1"),
+            ("augment_shift", 0 <= self.augment_shift <= 4, "0..4"),
+            ("radius", self.radius is None or self.radius >= 0, ">= 0 or 'global'"),
+        ]
+        for name, ok, allowed in checks:
+            if not ok:
+                raise ConfigError(f"{name} = {getattr(self, name)!r}: expected {allowed}")
+
+    @property
+    def layer_specs(self) -> tuple[LayerSpec, ...]:
+        return parse_layers(self.layers)
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d.pop("progress")
+        return d
+
+    def replace(self, **changes) -> "TrainConfig":
+        return dataclasses.replace(self, **changes)
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
+
+
+def coerce(name: str, value):
+    """Turn a TOML or command-line value into the field's type, or raise ConfigError."""
+    if name not in _FIELDS:
+        raise ConfigError(f"unknown option '{name}' (known: {', '.join(sorted(_FIELDS))})")
+    if name == "radius":
+        if value in (None, "global", "none"):
+            return None
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"radius = {value!r}: expected an integer or 'global'") from None
+    if name == "temperature" and value in (None, "auto"):
+        return None
+    kind = {"layers": str, "progress": bool}.get(name)
+    default = _FIELDS[name].default
+    kind = kind or (float if isinstance(default, float) or name == "temperature" else int)
+    if kind is int and isinstance(value, float) and not value.is_integer():
+        raise ConfigError(f"{name} = {value!r}: expected an integer")
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} = {value!r}: expected {kind.__name__}") from None
+
+
+def load_config(path: str | Path | None = None, **overrides) -> TrainConfig:
+    """Defaults, then the TOML file (a flat table or a [train] table), then overrides."""
+    values = {}
+    if path is not None:
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text())
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: no such file") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+        data = data.get("train", data)
+        for key, value in data.items():
+            values[key.replace("-", "_")] = coerce(key.replace("-", "_"), value)
+    for key, value in overrides.items():
+        if value is not None:
+            values[key] = coerce(key, value)
+    return TrainConfig(**values)
