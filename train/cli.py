@@ -47,7 +47,7 @@ def run_train(args: argparse.Namespace) -> int:
     from ..netlist import atomic_write_text
     from .config import load_config
     from .datasets import load_dataset
-    from .trainer import train
+    from .trainer import fit
 
     overrides = {name: getattr(args, name) for name in _OPTIONS}
     config = load_config(args.config, seed=args.seed, **overrides)
@@ -55,7 +55,7 @@ def run_train(args: argparse.Namespace) -> int:
     dataset = load_dataset(args.dataset, data_dir=args.data_dir, label_column=args.label_column)
     print(f"dataset {dataset.name}: {len(dataset.X_train)} train / {len(dataset.X_test)} test, "
           f"{dataset.n_features} features, {dataset.n_classes} classes")
-    result = train(dataset, config)
+    result = fit(dataset, config)
     net, m = result.netlist, result.metrics
     net.save(args.out)
     metrics_path = args.out.with_name(args.out.stem + ".metrics.json")

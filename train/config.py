@@ -25,21 +25,21 @@ class TrainConfig:
     ``benchmarks/train_quality.py`` and the README's training section.
     """
 
-    layers: str = "8x8x12,6x6x12,4x4x40"
+    layers: str = "8x8x8,4x4x60"
     lut_inputs: int = 4
     radius: int | None = 2
-    candidates: int = 1
+    candidates: int = 4
     feature_bits: int = 8
     thermometer_bits: int = 4
-    epochs: int = 60
+    epochs: int = 40
     batch_size: int = 64
     learning_rate: float = 0.05
     init_std: float = 0.3
     temperature: float | None = None
     length_cost: float = 0.01
     validation_fraction: float = 0.1
-    patience: int = 20
-    augment_shift: int = 1
+    patience: int = 15
+    augment_shift: int = 0
     seed: int = 0
     progress: bool = field(default=True, compare=False)
 

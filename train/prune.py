@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import NetlistError
 from ..netlist import LutLayer, Netlist, Readout, ThermometerEncoder
 
 __all__ = ["simplify", "restrict_table"]
@@ -93,6 +92,12 @@ def simplify(net: Netlist) -> Netlist:
         needed = used_last
         for li in range(len(layers) - 1, -1, -1):
             layer = layers[li]
+            if not needed.any():
+                # nothing downstream reads this layer: the network computes constants.
+                # Keep one constant node so that the netlist stays well-formed.
+                needed[0] = True
+                layer["inputs"][0] = -1
+                layer["tables"][0] = 0
             if not needed.all():
                 remap = np.cumsum(needed) - 1
                 for key in ("positions", "inputs", "tables"):
@@ -103,13 +108,12 @@ def simplify(net: Netlist) -> Netlist:
                     nxt = layers[li + 1]["inputs"]
                     layers[li + 1]["inputs"] = np.where(nxt >= 0, remap[np.maximum(nxt, 0)], -1)
                 changed = True
-            if layer["inputs"].shape[0] == 0:
-                raise NetlistError(f"pruning: layer {li} lost all its nodes (the model "
-                                   f"collapsed to constants)")
             n_prev = len(keep_bits) if li == 0 else layers[li - 1]["inputs"].shape[0]
             needed = np.zeros(n_prev, dtype=bool)
             needed[layer["inputs"][layer["inputs"] >= 0]] = True
-        # encoded bits no first-layer node reads
+        # encoded bits no first-layer node reads (one is kept so the encoder stays valid)
+        if not needed.any():
+            needed[0] = True
         if not needed.all():
             remap = np.cumsum(needed) - 1
             ins = layers[0]["inputs"]

@@ -24,7 +24,7 @@ from .prune import simplify
 from .relaxed import DTYPE, RelaxedLutLayer
 from .wiring import grid_positions, wire_layer
 
-__all__ = ["train", "TrainResult", "Adam", "MeshModel"]
+__all__ = ["train", "fit", "TrainResult", "Adam", "MeshModel"]
 
 
 class Adam:
@@ -105,10 +105,16 @@ class MeshModel:
 
 @dataclass
 class TrainResult:
-    """The exported netlist and the figures measured on it."""
+    """The exported netlist and the figures measured on it.
+
+    ``unpruned`` and ``model`` are kept so that export and pruning can be checked
+    to be exact; only ``netlist`` is meant to be saved.
+    """
 
     netlist: Netlist
     metrics: dict
+    unpruned: Netlist | None = None
+    model: MeshModel | None = None
 
 
 def _shift_images(X: np.ndarray, shape: tuple, max_shift: int, rng: np.random.Generator,
@@ -142,11 +148,24 @@ def _progress(iterable, enabled: bool, desc: str):
     return tqdm(iterable, desc=desc, unit="epoch", dynamic_ncols=True, leave=True)
 
 
-def train(dataset: Dataset, config: TrainConfig | None = None) -> TrainResult:
-    """Train a local LUT mesh on ``dataset`` and export it as a pruned :class:`Netlist`.
+def train(dataset: Dataset | str, config: TrainConfig | None = None) -> Netlist:
+    """Train a local LUT mesh and return the exported, pruned netlist.
+
+    ``dataset`` is a :class:`Dataset` or a name for :func:`load_dataset`. The
+    netlist's ``meta`` holds the accuracies measured on the netlist itself.
+    """
+    return fit(dataset, config).netlist
+
+
+def fit(dataset: Dataset | str, config: TrainConfig | None = None) -> TrainResult:
+    """Like :func:`train`, with the full metrics, the unpruned netlist and the model.
 
     Deterministic: the same dataset, config and seed give identical netlist arrays.
     """
+    if isinstance(dataset, str):
+        from .datasets import load_dataset
+
+        dataset = load_dataset(dataset)
     config = config or TrainConfig()
     t0 = time.perf_counter()
     rng = np.random.default_rng(config.seed)
@@ -279,4 +298,4 @@ def train(dataset: Dataset, config: TrainConfig | None = None) -> TrainResult:
     info = {k: metrics[k] for k in ("dataset", "seed", "config", "accuracy", "nodes",
                                     "train_seconds", "soft_hard_gap", "nodes_before_pruning",
                                     "nodes_after_pruning")}
-    return TrainResult(net.replace(meta=info), metrics)
+    return TrainResult(net.replace(meta=info), metrics, raw, model)

@@ -1,0 +1,89 @@
+import json
+
+import numpy as np
+import pytest
+
+from lutmesh import Netlist
+from lutmesh.cli import main
+from lutmesh.netlist import projected_centre
+from lutmesh.train import fit, train
+from lutmesh.train.config import TrainConfig, load_config
+from lutmesh.train.datasets import load_dataset
+
+SMALL = dict(layers="4x4x4,2x2x10", epochs=3, progress=False)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_dataset("digits")
+
+
+@pytest.fixture(scope="module")
+def result(digits):
+    return fit(digits, TrainConfig(**SMALL, candidates=3))
+
+
+def test_exported_netlist_equals_hardened_model(result, digits):
+    raw, net, model = result.unpruned, result.netlist, result.model
+    X = np.concatenate([digits.X_train, digits.X_test])
+    hard = model.hard_predict(raw.encode(raw.quantize(X)))
+    np.testing.assert_array_equal(raw.predict(X), hard)
+    np.testing.assert_array_equal(net.predict(X), hard)
+    assert result.metrics["accuracy"]["test"] == pytest.approx(
+        float((net.predict(digits.X_test) == digits.y_test).mean()))
+
+
+def test_locality_holds_on_exported_netlist(result):
+    net = result.netlist
+    prev_pos, prev_grid = net.encoder.bit_positions, net.encoder.grid
+    for layer in net.layers:
+        assert layer.radius == 2
+        centre = projected_centre(layer.positions, layer.grid, prev_grid)
+        used = layer.inputs >= 0
+        src = prev_pos[np.where(used, layer.inputs, 0)]
+        dist = np.abs(src - centre[:, None, :]).max(axis=2)
+        assert (dist[used] <= 2).all()
+        prev_pos, prev_grid = layer.positions, layer.grid
+
+
+def test_training_is_deterministic(digits, result):
+    again = train(digits, TrainConfig(**SMALL, candidates=3))
+    assert again.content_hash() == result.netlist.content_hash()
+    other = train(digits, TrainConfig(**SMALL, candidates=3, seed=1))
+    assert other.content_hash() != result.netlist.content_hash()
+
+
+def test_global_radius_trains(digits):
+    r = fit(digits, TrainConfig(**SMALL, radius=None))
+    assert all(layer.radius is None for layer in r.netlist.layers)
+    assert r.metrics["accuracy"]["test"] > 0.5
+
+
+def test_tabular_dataset_trains():
+    r = fit(load_dataset("iris"), TrainConfig(layers="1x4x6,1x2x6", epochs=20, progress=False))
+    assert r.metrics["accuracy"]["test"] >= 0.8
+
+
+def test_metrics_report_pruning_and_gap(result):
+    m = result.metrics
+    assert sum(m["nodes_before_pruning"]) >= m["nodes"] == result.netlist.n_nodes
+    assert set(m["accuracy"]) == {"train", "validation", "test"}
+    assert "soft_hard_gap" in m and m["train_seconds"] > 0
+
+
+def test_config_from_toml_and_overrides(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[train]\nlayers = "4x4x2,2x2x10"\nlut-inputs = 5\nradius = "global"\n')
+    c = load_config(cfg, epochs=7)
+    assert (c.layers, c.lut_inputs, c.radius, c.epochs) == ("4x4x2,2x2x10", 5, None, 7)
+
+
+def test_train_cli_writes_netlist_and_metrics(tmp_path, capsys):
+    out = tmp_path / "m.npz"
+    assert main(["train", "--dataset", "digits", "--out", str(out), "--layers", "4x4x4,2x2x10",
+                 "--epochs", "2", "--quiet"]) == 0
+    net = Netlist.load(out)
+    metrics = json.loads((tmp_path / "m.metrics.json").read_text())
+    assert metrics["nodes"] == net.n_nodes
+    assert net.meta["accuracy"] == metrics["accuracy"]
+    assert "test" in capsys.readouterr().out
