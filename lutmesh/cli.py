@@ -53,7 +53,8 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(f"classes     {len(s['classes'])}: {', '.join(s['classes'])}")
     acc = info.get("accuracy", {})
     if acc:
-        print("accuracy    " + "  ".join(f"{k} {100 * v:.2f}%" for k, v in acc.items()))
+        order = sorted(acc, key=lambda k: (["train", "validation", "test"] + [k]).index(k))
+        print("accuracy    " + "  ".join(f"{k} {100 * acc[k]:.2f}%" for k in order))
     else:
         print("accuracy    (not stored)")
     print(f"hash        {s['hash'][:16]}")

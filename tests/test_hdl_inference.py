@@ -151,3 +151,14 @@ def test_bench_catches_a_flipped_table_bit():
     got, _, _ = simulate_stream(mutant, q, seed=4, p_gap=0.2, p_stall=0.2)
     assert (got != net.predict_quantized(q)).any()
     np.testing.assert_array_equal(got, mutant.predict_quantized(q))
+
+
+@pytest.mark.slow
+def test_trained_digits_model_on_whole_test_split():
+    """A real trained netlist, all 360 test samples, through the simulated RTL."""
+    from lutmesh.train import TrainConfig, load_dataset, train
+    data = load_dataset("digits")
+    net = train(data, TrainConfig(layers="4x4x4,2x2x20", epochs=3, progress=False))
+    q = net.quantize(data.X_test)
+    got, _, _ = simulate_stream(net, q, seed=0, p_gap=0.1, p_stall=0.1)
+    np.testing.assert_array_equal(got, net.predict(data.X_test))
