@@ -125,6 +125,19 @@ def projected_centre(positions: np.ndarray, shape: tuple[int, int],
     return ((2 * pos + 1) * prev) // (2 * size)
 
 
+def _split_ragged(arrays: dict, counts_name: str, values_name: str) -> tuple:
+    """Rebuild a list of variable-length arrays stored as counts plus concatenation."""
+    for name in (counts_name, values_name):
+        if name not in arrays:
+            raise NetlistError(f"missing array '{name}'")
+    counts = _as_int_array(counts_name, arrays[counts_name], 1)
+    values = _as_int_array(values_name, arrays[values_name], 1)
+    if (counts < 0).any() or counts.sum() != values.size:
+        raise NetlistError(f"{counts_name}: sum {counts.sum()} does not match the "
+                           f"{values.size} entries of {values_name}")
+    return tuple(np.split(values, np.cumsum(counts)[:-1])) if counts.size else ()
+
+
 # ---------------------------------------------------------------------------
 # the parts of a netlist
 
@@ -657,12 +670,7 @@ class Netlist:
 
         quantizer = Quantizer(need("quantizer_bits"), need("quantizer_scale"),
                               need("quantizer_offset"))
-        counts = _as_int_array("encoder_counts", need("encoder_counts"), 1)
-        flat = _as_int_array("encoder_thresholds", need("encoder_thresholds"), 1)
-        if (counts < 0).any() or counts.sum() != flat.size:
-            raise NetlistError(f"encoder_counts: sum {counts.sum()} does not match "
-                               f"{flat.size} thresholds")
-        thresholds = tuple(np.split(flat, np.cumsum(counts)[:-1])) if counts.size else ()
+        thresholds = _split_ragged(arrays, "encoder_counts", "encoder_thresholds")
         encoder = ThermometerEncoder(thresholds, need("encoder_positions"), meta["input_grid"])
 
         layers = []
@@ -672,12 +680,7 @@ class Netlist:
             layers.append(LutLayer(lm["grid"], need(f"layer{i}_positions"),
                                    need(f"layer{i}_inputs"), need(f"layer{i}_tables"),
                                    lm.get("radius")))
-        rc = _as_int_array("readout_counts", need("readout_counts"), 1)
-        rn = _as_int_array("readout_nodes", need("readout_nodes"), 1)
-        if (rc < 0).any() or rc.sum() != rn.size:
-            raise NetlistError(f"readout_counts: sum {rc.sum()} does not match "
-                               f"{rn.size} readout nodes")
-        groups = tuple(np.split(rn, np.cumsum(rc)[:-1])) if rc.size else ()
+        groups = _split_ragged(arrays, "readout_counts", "readout_nodes")
         return cls(quantizer, encoder, tuple(layers), Readout(groups),
                    tuple(meta["class_names"]), tuple(meta["feature_names"]), meta["info"])
 

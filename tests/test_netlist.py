@@ -299,3 +299,15 @@ def test_unused_input_allowed_when_table_ignores_it():
 def test_global_radius_accepts_any_source():
     net = small_netlist(layers=(L(radius=None, inputs=[[2, 0], [0, 2]]),))
     assert net.layers[0].radius is None
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("readout_counts", np.array([1, 2]), r"readout_counts: sum 3 does not match the 2 entries of readout_nodes"),
+    ("encoder_counts", np.array([2, -1]), r"encoder_counts: sum 1 does not match the 3 entries"),
+])
+def test_load_refuses_ragged_count_mismatch(tmp_path, name, value, message):
+    arrays = _arrays(small_netlist().save(tmp_path / "ok.npz"))
+    arrays[name] = value
+    _write(tmp_path / "c.npz", arrays)
+    with pytest.raises(NetlistError, match=message):
+        Netlist.load(tmp_path / "c.npz")
