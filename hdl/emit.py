@@ -87,7 +87,7 @@ def build_manifest(net: Netlist, core: Inference, options: EmitOptions) -> dict:
         "throughput_per_cycle": 1,
         "pipeline": {"layers_per_stage": options.layers_per_stage,
                      "readout_stages": core.readout.latency,
-                     "registered_layers": [bool(r) for r in core._registered]},
+                     "registered_layers": list(core.registered_layers)},
         "class_names": list(net.class_names),
         "nodes": net.n_nodes,
         "encoded_bits": net.encoder.n_bits,

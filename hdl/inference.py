@@ -49,6 +49,8 @@ class Inference(wiring.Component):
     ----------
     i : In(stream.Signature(feature_layout(net)))
     o : Out(stream.Signature(StructLayout({"cls", ["scores"]})))
+    registered_layers : list of bool
+        Whether each layer's outputs are registered (a pipeline stage).
     latency : int
         Cycles from a sample's acceptance to its result being valid (no stalls).
     """
@@ -59,12 +61,12 @@ class Inference(wiring.Component):
             raise ValueError(f"layers_per_stage = {layers_per_stage}: expected >= 1")
         self._net = net
         n_layers = len(net.layers)
-        self._registered = [(i + 1) % layers_per_stage == 0 or i == n_layers - 1
+        self.registered_layers = [(i + 1) % layers_per_stage == 0 or i == n_layers - 1
                             for i in range(n_layers)]
         self.readout = ReadoutTree(net.readout, net.layers[-1].n_nodes, stages=readout_stages,
                                    with_scores=with_scores)
         self._with_scores = with_scores
-        self.latency = 1 + sum(self._registered) + self.readout.latency
+        self.latency = 1 + sum(self.registered_layers) + self.readout.latency
         super().__init__({
             "i": In(stream.Signature(feature_layout(net))),
             "o": Out(stream.Signature(output_layout(self.readout, with_scores))),
@@ -81,7 +83,7 @@ class Inference(wiring.Component):
         m.d.comb += [encoder.i.eq(self.i.payload.as_value()), encoder.en.eq(en)]
         prev, n_prev = encoder.o, net.encoder.n_bits
         for idx, layer in enumerate(net.layers):
-            stage = LutLayerStage(layer, idx, n_prev, registered=self._registered[idx])
+            stage = LutLayerStage(layer, idx, n_prev, registered=self.registered_layers[idx])
             m.submodules[f"layer{idx}"] = stage
             m.d.comb += [stage.i.eq(prev), stage.en.eq(en)]
             prev, n_prev = stage.o, layer.n_nodes

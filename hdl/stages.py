@@ -19,6 +19,15 @@ from ..netlist import LutLayer, ThermometerEncoder
 __all__ = ["Encoder", "LutLayerStage", "node_names"]
 
 
+def drive(m: Module, target: Signal, value, en, registered: bool) -> None:
+    """``target = value``: captured on the clock edge when ``en`` is high, or combinational."""
+    if registered:
+        with m.If(en):
+            m.d.sync += target.eq(value)
+    else:
+        m.d.comb += target.eq(value)
+
+
 def node_names(layer: LutLayer, index: int) -> list[str]:
     """``l{layer}_r{row}_c{col}``, with ``_{k}`` when a cell holds several nodes."""
     keys = [tuple(int(v) for v in p) for p in layer.positions]
@@ -67,7 +76,6 @@ class Encoder(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        domain = m.d.sync if self._registered else m.d.comb
         bits = []
         offset = 0
         for f, width in enumerate(self._feature_bits):
@@ -75,11 +83,7 @@ class Encoder(wiring.Component):
             offset += width
             for t in self._encoder.thresholds[f].tolist():
                 bit = Signal(name=f"x{f}_ge{t}")
-                if self._registered:
-                    with m.If(self.en):
-                        domain += bit.eq(value >= t)
-                else:
-                    domain += bit.eq(value >= t)
+                drive(m, bit, value >= t, self.en, self._registered)
                 bits.append(bit)
         m.d.comb += self.o.eq(Cat(*bits))
         return m
@@ -126,11 +130,7 @@ class LutLayerStage(wiring.Component):
                     Cat(*(self.i[s] for s in sources)), 1)
             else:
                 value = Const(table & 1, 1)
-            if self._registered:
-                with m.If(self.en):
-                    m.d.sync += node.eq(value)
-            else:
-                m.d.comb += node.eq(value)
+            drive(m, node, value, self.en, self._registered)
             outs.append(node)
         m.d.comb += self.o.eq(Cat(*outs))
         return m

@@ -138,6 +138,20 @@ def _split_ragged(arrays: dict, counts_name: str, values_name: str) -> tuple:
     return tuple(np.split(values, np.cumsum(counts)[:-1])) if counts.size else ()
 
 
+def grid_positions(grid: tuple[int, int], channels: int = 1) -> np.ndarray:
+    """Positions of ``rows * cols * channels`` nodes filling a grid, channels innermost."""
+    rows, cols = grid
+    rr, cc = np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij")
+    return np.repeat(np.stack([rr.ravel(), cc.ravel()], axis=1), channels, axis=0)
+
+
+def centre_distances(positions: np.ndarray, grid: tuple[int, int], prev_positions: np.ndarray,
+                     prev_grid: tuple[int, int]) -> np.ndarray:
+    """Chebyshev distance (N, P) from each node's projected centre to every previous source."""
+    centre = projected_centre(positions, grid, prev_grid)
+    return np.abs(np.asarray(prev_positions)[None, :, :] - centre[:, None, :]).max(axis=2)
+
+
 # ---------------------------------------------------------------------------
 # the parts of a netlist
 

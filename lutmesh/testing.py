@@ -11,17 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from .netlist import (LutLayer, Netlist, Quantizer, Readout, ThermometerEncoder,
-                      projected_centre)
+                      centre_distances, grid_positions)
 
 __all__ = ["random_netlist", "grid_positions", "local_candidates"]
-
-
-def grid_positions(grid: tuple[int, int], channels: int) -> np.ndarray:
-    """Positions of ``rows * cols * channels`` nodes, channels innermost."""
-    rows, cols = grid
-    rr, cc = np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij")
-    cells = np.stack([rr.ravel(), cc.ravel()], axis=1)
-    return np.repeat(cells, channels, axis=0)
 
 
 def local_candidates(positions: np.ndarray, grid: tuple[int, int], prev_positions: np.ndarray,
@@ -30,8 +22,7 @@ def local_candidates(positions: np.ndarray, grid: tuple[int, int], prev_position
     if radius is None:
         every = np.arange(len(prev_positions))
         return [every for _ in range(len(positions))]
-    centre = projected_centre(positions, grid, prev_grid)
-    dist = np.abs(prev_positions[None, :, :] - centre[:, None, :]).max(axis=2)
+    dist = centre_distances(positions, grid, prev_positions, prev_grid)
     return [np.flatnonzero(row <= radius) for row in dist]
 
 

@@ -22,7 +22,7 @@ from .datasets import Dataset
 from .encoding import fit_quantizer, fit_thermometer, input_positions
 from .prune import simplify
 from .relaxed import DTYPE, RelaxedLutLayer
-from .wiring import grid_positions, wire_layer
+from .wiring import layer_positions, wire_layer
 
 __all__ = ["train", "fit", "TrainResult", "Adam", "MeshModel"]
 
@@ -207,7 +207,7 @@ def fit(dataset: Dataset | str, config: TrainConfig | None = None) -> TrainResul
     prev_pos, prev_grid, n_prev = encoder.bit_positions, encoder.grid, encoder.n_bits
     layers, layer_geo = [], []
     for spec in specs:
-        pos = grid_positions(spec)
+        pos = layer_positions(spec)
         wiring = wire_layer(pos, (spec.rows, spec.cols), prev_pos, prev_grid,
                             config.lut_inputs, config.candidates, config.radius, rng)
         layers.append(RelaxedLutLayer(wiring, n_prev, config.init_std, rng))

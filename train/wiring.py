@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ConfigError
-from ..netlist import projected_centre
+from ..netlist import centre_distances, grid_positions
 
-__all__ = ["LayerSpec", "parse_layers", "grid_positions", "Wiring", "wire_layer"]
+__all__ = ["LayerSpec", "parse_layers", "layer_positions", "Wiring", "wire_layer"]
 
 
 @dataclass(frozen=True)
@@ -50,11 +50,9 @@ def parse_layers(text: str) -> tuple[LayerSpec, ...]:
     return tuple(specs)
 
 
-def grid_positions(spec: LayerSpec) -> np.ndarray:
+def layer_positions(spec: LayerSpec) -> np.ndarray:
     """Positions of a layer's nodes, channels innermost (node = (r*cols + c)*ch + k)."""
-    rr, cc = np.meshgrid(np.arange(spec.rows), np.arange(spec.cols), indexing="ij")
-    cells = np.stack([rr.ravel(), cc.ravel()], axis=1)
-    return np.repeat(cells, spec.channels, axis=0)
+    return grid_positions((spec.rows, spec.cols), spec.channels)
 
 
 @dataclass(frozen=True)
@@ -68,8 +66,7 @@ class Wiring:
 def wire_layer(positions: np.ndarray, grid: tuple, prev_positions: np.ndarray, prev_grid: tuple,
                k: int, m: int, radius: int | None, rng: np.random.Generator) -> Wiring:
     """Choose ``k * m`` distinct local candidates per node, spreading use evenly."""
-    centre = projected_centre(positions, grid, prev_grid)
-    dist = np.abs(prev_positions[None, :, :] - centre[:, None, :]).max(axis=2)  # (N, P)
+    dist = centre_distances(positions, grid, prev_positions, prev_grid)  # (N, P)
     n_prev = len(prev_positions)
     usage = np.zeros(n_prev)
     need = k * m
