@@ -73,6 +73,12 @@ def cmd_emit(args: argparse.Namespace) -> int:
     return run_emit(args)
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    from .sim.cli import run_verify
+
+    return run_verify(args)
+
+
 # ---------------------------------------------------------------------------
 # parser
 
@@ -103,6 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_emit_arguments(p)
     p.set_defaults(func=cmd_emit)
+
+    p = sub.add_parser("verify", help="prove the RTL equals the golden model (cocotb + Verilator)")
+    from .sim.cli import add_verify_arguments
+
+    add_verify_arguments(p)
+    p.set_defaults(func=cmd_verify)
     return parser
 
 

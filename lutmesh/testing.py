@@ -13,7 +13,8 @@ import numpy as np
 from .netlist import (LutLayer, Netlist, Quantizer, Readout, ThermometerEncoder,
                       centre_distances, grid_positions)
 
-__all__ = ["random_netlist", "grid_positions", "local_candidates"]
+__all__ = ["random_netlist", "random_inputs", "random_raw_inputs", "grid_positions",
+           "local_candidates"]
 
 
 def local_candidates(positions: np.ndarray, grid: tuple[int, int], prev_positions: np.ndarray,
@@ -104,3 +105,13 @@ def random_inputs(net: Netlist, samples: int, seed: int = 0) -> np.ndarray:
     """Random quantised feature vectors (S, F) covering each feature's full range."""
     rng = np.random.default_rng(seed)
     return rng.integers(0, 1 << net.quantizer.bits, size=(samples, net.n_features))
+
+
+def random_raw_inputs(net: Netlist, samples: int, seed: int = 0) -> np.ndarray:
+    """Raw features whose quantisation is :func:`random_inputs` (every code reachable).
+
+    ``offset + q / scale`` lands on the centre of code ``q``'s interval, so the
+    quantiser gives back exactly ``q``: verification then sees the full input range.
+    """
+    q = random_inputs(net, samples, seed)
+    return net.quantizer.offset + q / net.quantizer.scale

@@ -66,3 +66,26 @@ def test_bad_usage_exits_2():
     assert r.returncode == 2 and "Traceback" not in r.stderr
     r = run_cli("no-such-command")
     assert r.returncode == 2
+
+
+def test_verify_errors_are_one_line_and_exit_2(tmp_path, capsys):
+    from lutmesh.hdl.emit import emit_verilog
+    from lutmesh.testing import random_netlist
+
+    net = random_netlist(1, features=3, layers=1, nodes_per_layer=4, classes=2)
+    model = tmp_path / "m.npz"
+    net.save(model)
+    other = random_netlist(2, features=7, layers=1, nodes_per_layer=4, classes=2)
+    emit_verilog(other, tmp_path / "other")
+    (tmp_path / "empty").mkdir()
+    cases = [
+        (["--samples", "0"], "--samples"),
+        (["--rtl", str(tmp_path / "empty")], "no manifest.json"),
+        (["--rtl", str(tmp_path / "other"), "--dataset", "random"], "RTL of another model"),
+        (["--dataset", "iris"], "features, the model expects"),
+    ]
+    for extra, message in cases:
+        code = main(["verify", str(model), "--out", str(tmp_path / "v")] + extra)
+        err = capsys.readouterr().err
+        assert code == 2, extra
+        assert message in err and len(err.strip().splitlines()) == 1, err
