@@ -18,7 +18,7 @@ def add_emit_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--layers-per-stage", type=int, default=1,
                    help="a pipeline register after every N layers (default 1)")
     p.add_argument("--readout-stages", type=int, default=None,
-                   help="registers in the popcount/argmax tree (default: one per two levels)")
+                   help="registers in the popcount/argmax tree (default: one per level, for Fmax)")
     p.add_argument("--scores", action="store_true", help="also output per-class scores")
 
 

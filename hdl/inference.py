@@ -5,6 +5,9 @@ one: it advances when its last stage is empty or being taken (``en = ~o.valid |
 o.ready``), so under back-pressure every stage holds and nothing is dropped or
 duplicated; ``i.ready`` is that same enable. A valid bit travels beside the data
 and resets to 0, so after reset nothing valid emerges until real input arrives.
+Only those valid bits have a reset: data registers are ``reset_less``, which keeps
+a high-fanout reset net off thousands of flip-flops (and the valid bit makes
+their contents irrelevant until they are refilled).
 """
 
 from __future__ import annotations

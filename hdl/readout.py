@@ -2,8 +2,8 @@
 
 A class's score is the popcount of its group of last-layer nodes; the winner is the
 highest score, the lowest class index on a tie. Both are binary trees of small
-operations (an adder per pair, a compare-and-select per pair) so no single stage is
-a long carry chain; registers sit between tree levels, ``stages`` of them spread
+operations (a LUT counter per four bits, then an adder per pair, a
+compare-and-select per pair) so no single stage is a long carry chain; registers sit between tree levels, ``stages`` of them spread
 evenly, the last one being the output register.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from amaranth import Const, Module, Mux, Signal, unsigned
+from amaranth import Cat, Const, Module, Mux, Signal, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -20,11 +20,35 @@ from ..netlist import Readout
 __all__ = ["ReadoutTree", "readout_levels"]
 
 
+COUNTER_INPUTS = 4  # bits counted by the first popcount level, one LUT per sum bit
+
+
+def _count_bits(bits: list):
+    """Popcount of up to four bits as a small number: each sum bit is one LUT4.
+
+    Two levels of a binary adder tree in one: ~0.75 LUT per input bit instead of
+    ~1.75, and no carry chain (which takes a logic cell per bit on iCE40).
+    """
+    if len(bits) == 1:
+        return bits[0]
+    index = Cat(*bits)
+    width = len(bits).bit_length()
+    out = []
+    for k in range(width):
+        table = sum(1 << p for p in range(1 << len(bits)) if (bin(p).count("1") >> k) & 1)
+        out.append(Const(table, 1 << len(bits)).bit_select(index, 1))
+    return Cat(*out)
+
+
 def readout_levels(readout: Readout) -> tuple[int, int]:
-    """Levels of the popcount tree and of the argmax tree."""
+    """Levels of the popcount tree (the first counts 4 bits) and of the argmax tree."""
     biggest = max(g.size for g in readout.groups)
-    return math.ceil(math.log2(biggest)) if biggest > 1 else 0, \
-        math.ceil(math.log2(readout.n_classes))
+    if biggest <= 1:
+        pop = 0
+    else:
+        pop = 1 + (math.ceil(math.log2(math.ceil(biggest / COUNTER_INPUTS)))
+                   if biggest > COUNTER_INPUTS else 0)
+    return pop, math.ceil(math.log2(readout.n_classes))
 
 
 class ReadoutTree(wiring.Component):
@@ -36,7 +60,9 @@ class ReadoutTree(wiring.Component):
     n_last : int
         Width of the last layer's output vector.
     stages : int or None
-        Registers in the tree (1 .. tree levels). Default: one per two levels.
+        Registers in the tree (1 .. tree levels). Default: one per level: a level is
+        one LUT counter, adder or compare-and-select, which is what an iCE40 clocks at
+        ~100 MHz; the registers share logic cells with the LUTs that feed them.
     with_scores : bool
         Also output every class's score (carried through the pipeline).
 
@@ -52,7 +78,7 @@ class ReadoutTree(wiring.Component):
                  with_scores: bool = False):
         pop, arg = readout_levels(readout)
         levels = pop + arg
-        stages = max(1, math.ceil(levels / 2)) if stages is None else int(stages)
+        stages = max(1, levels) if stages is None else int(stages)
         if not 1 <= stages <= levels:
             raise ValueError(f"readout stages = {stages}: expected 1..{levels} for this readout")
         self._readout = readout
@@ -88,7 +114,7 @@ class ReadoutTree(wiring.Component):
                 return values
             out = []
             for value, name in zip(values, names):
-                sig = Signal(unsigned(len(value)), name=f"ro_s{level}_{name}")
+                sig = Signal(unsigned(len(value)), name=f"ro_s{level}_{name}", reset_less=True)
                 with m.If(self.en):
                     m.d.sync += sig.eq(value)
                 out.append(sig)
@@ -96,12 +122,16 @@ class ReadoutTree(wiring.Component):
 
         # popcount: per class, a list of partial sums, halved every level
         partial = [[self.i[int(n)] for n in g] for g in self._readout.groups]
-        for _ in range(pop_levels):
+        for lvl in range(pop_levels):
             flat, names = [], []
             nxt = []
             for c, parts in enumerate(partial):
-                summed = [parts[j] + parts[j + 1] if j + 1 < len(parts) else parts[j]
-                          for j in range(0, len(parts), 2)]
+                if lvl == 0:
+                    summed = [_count_bits(parts[j:j + COUNTER_INPUTS])
+                              for j in range(0, len(parts), COUNTER_INPUTS)]
+                else:
+                    summed = [parts[j] + parts[j + 1] if j + 1 < len(parts) else parts[j]
+                              for j in range(0, len(parts), 2)]
                 nxt.append(len(summed))
                 flat += summed
                 names += [f"pop{c}_{j}" for j in range(len(summed))]

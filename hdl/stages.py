@@ -74,6 +74,19 @@ class Encoder(wiring.Component):
             "en": In(1),
         })
 
+    # Up to this width a comparison is written as its truth table, which synthesis
+    # maps to one or two LUTs; a ``>=`` operator would become a carry chain that
+    # occupies a logic cell per bit. Wider features keep the carry chain.
+    TABLE_MAX_WIDTH = 5
+
+    @classmethod
+    def compare(cls, value, width: int, threshold: int):
+        """``value >= threshold`` in the cheapest form for the feature's width."""
+        if width > cls.TABLE_MAX_WIDTH:
+            return value >= threshold
+        table = sum(1 << v for v in range(threshold, 1 << width))
+        return Const(table, 1 << width).bit_select(value, 1)
+
     def elaborate(self, platform):
         m = Module()
         bits = []
@@ -82,8 +95,8 @@ class Encoder(wiring.Component):
             value = self.i[offset:offset + width]
             offset += width
             for t in self._encoder.thresholds[f].tolist():
-                bit = Signal(name=f"x{f}_ge{t}")
-                drive(m, bit, value >= t, self.en, self._registered)
+                bit = Signal(name=f"x{f}_ge{t}", reset_less=True)
+                drive(m, bit, self.compare(value, width, t), self.en, self._registered)
                 bits.append(bit)
         m.d.comb += self.o.eq(Cat(*bits))
         return m
@@ -124,7 +137,7 @@ class LutLayerStage(wiring.Component):
         outs = []
         for n, name in enumerate(node_names(layer, self._index)):
             sources, table = self.reduced_table(layer.inputs[n], layer.tables[n])
-            node = Signal(name=name)
+            node = Signal(name=name, reset_less=True)
             if sources:
                 value = Const(table, 1 << len(sources)).bit_select(
                     Cat(*(self.i[s] for s in sources)), 1)

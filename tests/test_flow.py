@@ -1,0 +1,38 @@
+"""`lutmesh flow` end to end on a small dataset, then again with every stage reused."""
+
+import json
+
+import pytest
+
+from lutmesh.cli import main
+
+pytestmark = pytest.mark.slow
+
+
+def test_flow_runs_every_stage_then_reuses_them(tmp_path, capsys):
+    config = tmp_path / "small.toml"
+    config.write_text('layers = "4x4x4,2x2x6"\nepochs = 8\npatience = 8\n')
+    args = ["flow", "--dataset", "iris", "--config", str(config), "--out", str(tmp_path / "b"),
+            "--target", "ice40-up5k,xilinx"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    for stage in ("[1/5] train", "[2/5] emit", "[3/5] verify", "[4/5] report ice40-up5k",
+                  "[5/5] report xilinx"):
+        assert stage in out
+    assert "reused" not in out
+    assert "verify                       PASS" in out and "Fmax" in out
+    summary = (tmp_path / "b" / "summary.md").read_text()
+    assert "| ice40-up5k |" in summary and "| xilinx |" in summary
+    report = json.loads((tmp_path / "b" / "report" / "ice40-up5k" / "report.json").read_text())
+    verify = json.loads((tmp_path / "b" / "verify" / "verify.json").read_text())
+    assert report["netlist_hash"] == verify["netlist_hash"]
+    assert report["energy_pj_per_inference"]["total"] > 0
+
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert out.count("reused (inputs unchanged)") == 5
+    # a changed config retrains, and everything downstream follows the new netlist
+    config.write_text('layers = "4x4x4,2x2x6"\nepochs = 8\npatience = 8\nseed = 1\n')
+    assert main(args[:-2] + ["--target", "xilinx"]) == 0
+    out = capsys.readouterr().out
+    assert "reused" not in out

@@ -1,0 +1,102 @@
+"""Reports: real Yosys and nextpnr (slow), and the pure parts (fast)."""
+
+import json
+
+import pytest
+
+from lutmesh.cli import main
+from lutmesh.errors import ConfigError
+from lutmesh.report.energy import ENERGY, estimate_energy
+from lutmesh.report.report import make_report
+from lutmesh.report.synth import stage_of_module
+from lutmesh.report.targets import TARGETS, get_target
+from lutmesh.testing import random_netlist
+
+ACTIVITY = {"stages": {"encoder": {"toggle_rate": 0.2}, "layer0": {"toggle_rate": 0.3},
+                       "readout": {"toggle_rate": 0.1}, "control": {"toggle_rate": 0.05}}}
+
+
+def test_cells_are_classified_per_family():
+    assert get_target("ice40-up5k").classify("SB_DFFESR") == "ffs"
+    assert get_target("ice40-up5k").classify("SB_CARRY") == "carries"
+    assert get_target("ecp5-85k").classify("LUT4") == "luts"
+    assert get_target("xilinx").classify("LUT6") == "luts"
+    assert get_target("xilinx").classify("FDRE") == "ffs"
+    with pytest.raises(ConfigError, match="unknown target 'ice41'"):
+        get_target("ice41")
+
+
+def test_modules_map_to_stages():
+    assert stage_of_module("\\lutmesh_harness") == "harness"
+    assert stage_of_module("\\lutmesh_harness.core") == "control"
+    assert stage_of_module("\\lutmesh_harness.core.layer3") == "layer3"
+
+
+def test_energy_is_the_documented_sum():
+    cells = {"encoder": {"luts": 10, "carries": 0}, "layer0": {"luts": 100, "carries": 0},
+             "readout": {"luts": 50, "carries": 20}, "control": {"luts": 2, "carries": 0}}
+    e = estimate_energy("ice40", ACTIVITY, cells, ffs=200, freq_mhz=50.0)
+    c = ENERGY["ice40"]
+    dyn = (10 * 0.2 + 100 * 0.3 + 70 * 0.1 + 2 * 0.05) * c.e_toggle_pj
+    assert e["dynamic"] == pytest.approx(dyn, abs=0.01)
+    assert e["clock"] == pytest.approx(c.e_clock_base_pj + 200 * c.e_ff_pj, abs=0.01)
+    assert e["static"] == pytest.approx(c.p_static_uw / 50.0, abs=0.01)
+    assert e["total"] == pytest.approx(e["dynamic"] + e["clock"] + e["static"], abs=0.02)
+    assert e["label"] == "estimate" and "ice40_power" in e["source"]
+    none = estimate_energy("xilinx", ACTIVITY, cells, ffs=200, freq_mhz=None)
+    assert none["total"] is None and none["method"].startswith("not estimated")
+
+
+def test_report_errors_are_one_line(tmp_path, capsys):
+    net = random_netlist(1, features=3, layers=1, nodes_per_layer=4, classes=2)
+    model = tmp_path / "m.npz"
+    net.save(model)
+    other = tmp_path / "act.json"
+    other.write_text(json.dumps({"stages": {}, "netlist_hash": "0" * 64}))
+    for extra, message in [(["--target", "ice41"], "unknown target"),
+                           (["--freq", "0"], "--freq"),
+                           (["--activity", str(other)], "not this model")]:
+        assert main(["report", str(model), "--out", str(tmp_path / "r")] + extra) == 2
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.fixture(scope="module")
+def small():
+    return random_netlist(7, features=8, k=4, layers=2, nodes_per_layer=60, classes=4, radius=2)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", list(TARGETS))
+def test_report_counts_are_yosys_and_fmax_is_nextpnr(small, target, tmp_path):
+    t = get_target(target)
+    r = make_report(small, t, tmp_path, activity=ACTIVITY, log=lambda *_: None)
+    saved = json.loads((tmp_path / "report.json").read_text())
+    assert saved == json.loads(json.dumps(r))
+    for key in ("target", "luts", "ffs", "carries", "brams", "luts_by_stage", "fmax_mhz",
+                "latency_cycles", "latency_ns", "throughput_inferences_per_s",
+                "energy_pj_per_inference", "accuracy_test", "nodes", "tool_versions",
+                "netlist_hash"):
+        assert key in r
+    # the model's LUTs plus the harness's are exactly the flat design's LUT cells
+    hier = json.loads((tmp_path / "work" / "stat_hier.json").read_text())
+    flat = json.loads((tmp_path / "work" / "stat_flat.json").read_text())
+    flat_luts = sum(n for c, n in flat["design"]["num_cells_by_type"].items()
+                    if t.classify(c) == "luts")
+    assert r["luts"] + r["cells_by_stage"]["harness"]["luts"] == flat_luts
+    assert sum(r["luts_by_stage"].values()) == r["luts"]
+    layer_luts = [r["luts_by_stage"][f"layer{i}"] for i in range(len(small.layers))]
+    assert all(0 < n <= 1.2 * layer.n_nodes for n, layer in zip(layer_luts, small.layers))
+    assert any("layer0" in m for m in hier["modules"])
+    assert (tmp_path / "report.md").read_text().startswith(f"# {target}")
+    assert (tmp_path / "resources.png").read_bytes()[:4] == b"\x89PNG"
+    if t.pnr_tool:
+        pnr = json.loads((tmp_path / "work" / "pnr.json").read_text())
+        assert r["fmax_mhz"] == round(min(v["achieved"] for v in pnr["fmax"].values()), 2)
+        e = r["energy_pj_per_inference"]
+        assert e["total"] > 0 and e["constants"] and e["source"] and e["label"] == "estimate"
+        assert (tmp_path / "energy.png").exists()
+        assert r["latency_ns"] == pytest.approx(r["latency_cycles"] * 1000 / r["fmax_mhz"],
+                                                abs=0.01)
+    else:
+        assert r["fmax_mhz"] is None and r["energy_pj_per_inference"]["total"] is None
