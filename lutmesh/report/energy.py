@@ -89,10 +89,9 @@ def estimate_energy(family: str, activity: dict | None, cells_by_stage: dict, ff
     rates = {name: s["toggle_rate"] for name, s in activity["stages"].items()}
     dynamic_by_stage = {}
     for stage, cells in cells_by_stage.items():
-        if stage in ("harness",):
+        if stage == "harness":  # the P&R wrapper, not part of the model
             continue
-        rate = rates.get(stage, rates.get("control", 0.0)) if stage != "control" else \
-            rates.get("control", 0.0)
+        rate = rates.get(stage, 0.0)
         logic = cells.get("luts", 0) + cells.get("carries", 0)
         dynamic_by_stage[stage] = logic * rate * constants.e_toggle_pj
     dynamic = sum(dynamic_by_stage.values())
