@@ -19,7 +19,7 @@ def test_flow_runs_every_stage_then_reuses_them(tmp_path, capsys):
     for stage in ("[1/5] train", "[2/5] emit", "[3/5] verify", "[4/5] report ice40-up5k",
                   "[5/5] report xilinx"):
         assert stage in out
-    assert "reused" not in out
+    assert "reused (inputs unchanged)" not in out
     assert "verify                       PASS" in out and "Fmax" in out
     summary = (tmp_path / "b" / "summary.md").read_text()
     assert "| ice40-up5k |" in summary and "| xilinx |" in summary
@@ -35,4 +35,4 @@ def test_flow_runs_every_stage_then_reuses_them(tmp_path, capsys):
     config.write_text('layers = "4x4x4,2x2x6"\nepochs = 8\npatience = 8\nseed = 1\n')
     assert main(args[:-2] + ["--target", "xilinx"]) == 0
     out = capsys.readouterr().out
-    assert "reused" not in out
+    assert "reused (inputs unchanged)" not in out
