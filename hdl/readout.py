@@ -2,9 +2,14 @@
 
 A class's score is the popcount of its group of last-layer nodes; the winner is the
 highest score, the lowest class index on a tie. Both are binary trees of small
-operations (a LUT counter per four bits, then an adder per pair, a
-compare-and-select per pair) so no single stage is a long carry chain; registers sit between tree levels, ``stages`` of them spread
-evenly, the last one being the output register.
+operations (a LUT counter per four bits, then an adder per pair; a compare per pair,
+then a select per pair) so no single level is more than one short carry chain or one
+LUT deep; registers sit between tree levels, ``stages`` of them spread evenly, the last
+one being the output register.
+
+The argmax compare and select are separate levels on purpose: together they were the
+critical path of the whole design (a 7-bit compare feeding a mux feeding the next
+compare: 74.8 MHz on an iCE40 UP5K); apart, a level is a compare or a mux.
 """
 
 from __future__ import annotations
@@ -23,6 +28,18 @@ __all__ = ["ReadoutTree", "readout_levels"]
 COUNTER_INPUTS = 4  # bits counted by the first popcount level, one LUT per sum bit
 
 
+def _lut(bits: list, function) -> "Value":
+    """One bit computed by table lookup: ``function`` of the bits (LSB first).
+
+    Written as a constant indexed by the inputs, which synthesis maps to LUTs and
+    never to a carry chain: on an iCE40 a carry chain's output must go back through a
+    logic cell and the general routing, which made a 7-bit compare ~14 ns.
+    """
+    n = len(bits)
+    table = sum(1 << p for p in range(1 << n) if function([(p >> k) & 1 for k in range(n)]))
+    return Const(table, 1 << n).bit_select(Cat(*bits), 1)
+
+
 def _count_bits(bits: list):
     """Popcount of up to four bits as a small number: each sum bit is one LUT4.
 
@@ -31,24 +48,33 @@ def _count_bits(bits: list):
     """
     if len(bits) == 1:
         return bits[0]
-    index = Cat(*bits)
     width = len(bits).bit_length()
-    out = []
-    for k in range(width):
-        table = sum(1 << p for p in range(1 << len(bits)) if (bin(p).count("1") >> k) & 1)
-        out.append(Const(table, 1 << len(bits)).bit_select(index, 1))
-    return Cat(*out)
+    return Cat(*[_lut(bits, lambda v, k=k: (sum(v) >> k) & 1) for k in range(width)])
+
+
+COMPARE_CHUNK = 2  # score bits compared per LUT4 (two bits of each side)
+
+
+def compare_levels(width: int) -> int:
+    """Levels of the LUT-only ``a >= b`` tree for ``width``-bit scores."""
+    chunks = math.ceil(width / COMPARE_CHUNK)
+    return 1 + (math.ceil(math.log2(chunks)) if chunks > 1 else 0)
 
 
 def readout_levels(readout: Readout) -> tuple[int, int]:
-    """Levels of the popcount tree (the first counts 4 bits) and of the argmax tree."""
+    """Levels of the popcount tree (the first counts 4 bits) and of the argmax tree.
+
+    Every argmax round is a LUT-only compare tree (:func:`compare_levels`) and then
+    a select level.
+    """
     biggest = max(g.size for g in readout.groups)
     if biggest <= 1:
         pop = 0
     else:
         pop = 1 + (math.ceil(math.log2(math.ceil(biggest / COUNTER_INPUTS)))
                    if biggest > COUNTER_INPUTS else 0)
-    return pop, math.ceil(math.log2(readout.n_classes))
+    rounds = math.ceil(math.log2(readout.n_classes))
+    return pop, rounds * (compare_levels(max(1, biggest.bit_length())) + 1)
 
 
 class ReadoutTree(wiring.Component):
@@ -61,7 +87,7 @@ class ReadoutTree(wiring.Component):
         Width of the last layer's output vector.
     stages : int or None
         Registers in the tree (1 .. tree levels). Default: one per level: a level is
-        one LUT counter, adder or compare-and-select, which is what an iCE40 clocks at
+        one LUT counter, adder, compare or select, which is what an iCE40 clocks at
         ~100 MHz; the registers share logic cells with the LUTs that feed them.
     with_scores : bool
         Also output every class's score (carried through the pipeline).
@@ -107,16 +133,28 @@ class ReadoutTree(wiring.Component):
         level = 0
 
         def settle(values, names):
-            """Close a tree level: register the values if a register belongs here."""
+            """Close a tree level: register the values if a register belongs here.
+
+            Unregistered levels still get named wires: a value feeds both a compare
+            and a select, and without a wire the expression would be copied into
+            every use, growing exponentially with the levels between registers.
+            """
             nonlocal level
             level += 1
-            if level not in reg_after:
-                return values
+            registered = level in reg_after
             out = []
             for value, name in zip(values, names):
-                sig = Signal(unsigned(len(value)), name=f"ro_s{level}_{name}", reset_less=True)
-                with m.If(self.en):
-                    m.d.sync += sig.eq(value)
+                if isinstance(value, Const):  # a class id not yet selected: nothing to hold
+                    out.append(value)
+                    continue
+                if registered:
+                    sig = Signal(unsigned(len(value)), name=f"ro_s{level}_{name}",
+                                 reset_less=True)
+                    with m.If(self.en):
+                        m.d.sync += sig.eq(value)
+                else:
+                    sig = Signal(unsigned(len(value)), name=f"ro_w{level}_{name}")
+                    m.d.comb += sig.eq(value)
                 out.append(sig)
             return out
 
@@ -142,27 +180,101 @@ class ReadoutTree(wiring.Component):
                 pos += count
         scores = [parts[0] for parts in partial]
 
-        # argmax: (class id, score) pairs; the left (lower ids) wins ties
+        # argmax: (class id, score) pairs; the left (lower ids) wins ties. A round is a
+        # compare level (left >= right, one bit per pair) and a select level.
         cands = [(Const(c, self.class_width), scores[c]) for c in range(len(scores))]
         carried = list(scores)
-        for _ in range(arg_levels):
-            nxt = []
-            for j in range(0, len(cands), 2):
-                if j + 1 < len(cands):
-                    (ia, sa), (ib, sb) = cands[j], cands[j + 1]
-                    left = sa >= sb
-                    nxt.append((Mux(left, ia, ib), Mux(left, sa, sb)))
-                else:
-                    nxt.append(cands[j])
-            values = [v for pair in nxt for v in pair]
-            names = [f"{kind}{j}" for j in range(len(nxt)) for kind in ("arg_id", "arg_score")]
+
+        def close(values, names, n_lists):
+            """Settle a level, carrying every class's score along for ``with_scores``."""
+            nonlocal carried
             if self._with_scores:
-                values += carried
-                names += [f"score{c}" for c in range(len(carried))]
+                values = values + carried
+                names = names + [f"score{c}" for c in range(len(carried))]
             values = settle(values, names)
-            cands = [(values[2 * j], values[2 * j + 1]) for j in range(len(nxt))]
             if self._with_scores:
-                carried = values[2 * len(nxt):]
+                carried = values[n_lists:]
+            return values[:n_lists]
+
+        width = self.score_width
+        cmp_levels = compare_levels(width)
+
+        def bits_of(value):
+            return [value[k] if k < len(value) else Const(0, 1) for k in range(width)]
+
+        def ge(v):  # v = [a bits..., b bits...] of one chunk, LSB first
+            half = len(v) // 2
+            return int(sum(b << k for k, b in enumerate(v[:half]))
+                       >= sum(b << k for k, b in enumerate(v[half:])))
+
+        for _ in range(arg_levels // (cmp_levels + 1)):
+            pairs = [(cands[j], cands[j + 1]) for j in range(0, len(cands) - 1, 2)]
+            odd = [cands[-1]] if len(cands) % 2 else []
+            held = [c for pair in pairs for c in pair] + odd
+            # compare levels: per pair, a list of (greater, equal) per chunk of score
+            # bits, LSB chunk first, merged pairwise until one ``a >= b`` bit is left
+            partial = []
+            for (_, sa), (_, sb) in pairs:
+                a, b = bits_of(sa), bits_of(sb)
+                chunks = []
+                for k in range(0, width, COMPARE_CHUNK):
+                    v = a[k:k + COMPARE_CHUNK] + b[k:k + COMPARE_CHUNK]
+                    if width <= COMPARE_CHUNK:
+                        chunks.append((_lut(v, ge),))
+                    else:
+                        h = len(v) // 2
+                        chunks.append((_lut(v, lambda x, h=h: ge(x) and x[:h] != x[h:]),
+                                       _lut(v, lambda x, h=h: x[:h] == x[h:])))
+                partial.append(chunks)
+            for lvl in range(cmp_levels):
+                if lvl > 0:
+                    last = lvl == cmp_levels - 1
+                    for p, chunks in enumerate(partial):
+                        merged = []
+                        for j in range(0, len(chunks), 2):
+                            if j + 1 == len(chunks):
+                                merged.append(chunks[j])
+                                continue
+                            (gl, el), (gh, eh) = chunks[j], chunks[j + 1]
+                            if last:  # gh | eh & (gl | el)
+                                merged.append((_lut([gh, eh, gl, el], lambda x: x[0] or (x[1] and (x[2] or x[3]))),))
+                            else:
+                                merged.append((_lut([gh, eh, gl], lambda x: x[0] or (x[1] and x[2])),
+                                               _lut([eh, el], lambda x: x[0] and x[1])))
+                        partial[p] = merged
+                values, names, shape = [], [], []
+                for p, chunks in enumerate(partial):
+                    shape.append([len(c) for c in chunks])
+                    for j, chunk in enumerate(chunks):
+                        values += list(chunk)
+                        kinds = ("ge",) if len(chunk) == 1 else ("gt", "eq")
+                        names += [f"arg_cmp{p}_{j}_{kind}" for kind in kinds]
+                n_cmp = len(values)
+                for j, (ia, sa) in enumerate(held):
+                    values += [ia, sa]
+                    names += [f"arg_id{j}", f"arg_score{j}"]
+                values = close(values, names, len(values))
+                flat, rest = values[:n_cmp], values[n_cmp:]
+                held = [(rest[2 * j], rest[2 * j + 1]) for j in range(len(rest) // 2)]
+                partial, pos = [], 0
+                for sizes in shape:
+                    chunks = []
+                    for size in sizes:
+                        chunks.append(tuple(flat[pos:pos + size]))
+                        pos += size
+                    partial.append(chunks)
+            lefts = [chunks[0][0] for chunks in partial]
+            # select level
+            values, names = [], []
+            for j, left in enumerate(lefts):
+                (ia, sa), (ib, sb) = held[2 * j], held[2 * j + 1]
+                values += [Mux(left, ia, ib), Mux(left, sa, sb)]
+                names += [f"arg_id{j}", f"arg_score{j}"]
+            if odd:
+                values += list(held[-1])
+                names += [f"arg_id{len(lefts)}", f"arg_score{len(lefts)}"]
+            values = close(values, names, len(values))
+            cands = [(values[2 * j], values[2 * j + 1]) for j in range(len(values) // 2)]
         m.d.comb += self.cls.eq(cands[0][0])
         if self._with_scores:
             for c, s in enumerate(carried):
