@@ -95,6 +95,18 @@ def cmd_flow(args: argparse.Namespace) -> int:
 # parser
 
 
+def cmd_build(args: argparse.Namespace) -> int:
+    from .boards.cli import run_build
+
+    return run_build(args)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .boards.cli import run_run
+
+    return run_run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="lutmesh",
@@ -140,6 +152,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_flow_arguments(p)
     p.set_defaults(func=cmd_flow)
+
+    p = sub.add_parser("build", help="bitstream for an FPGA board (UART inference top), "
+                                     "optionally programmed")
+    from .boards.cli import add_build_arguments
+    add_build_arguments(p)
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("run", help="stream samples to a board over serial and check every answer")
+    from .boards.cli import add_run_arguments
+    add_run_arguments(p)
+    p.set_defaults(func=cmd_run)
     return parser
 
 

@@ -125,12 +125,17 @@ def build_simulator(verilog: str | Path, top: str, *, trace: str | None = None,
 
 
 def run_testbench(build: SimBuild, job_path: Path, result_path: Path, work_dir: Path, *,
-                  trace_file: Path | None = None) -> float:
-    """Run the cocotb testbench on a build; return the simulator's wall seconds."""
+                  trace_file: Path | None = None, test_module: str = TESTBENCH_MODULE,
+                  env_prefix: str = "LUTMESH_VERIFY") -> float:
+    """Run a cocotb testbench on a build; return the simulator's wall seconds.
+
+    The testbench finds its job and result files in ``{env_prefix}_JOB`` and
+    ``{env_prefix}_RESULT``.
+    """
     runner = _runner_class()()
     runner.trace_kind = build.trace
     work_dir.mkdir(parents=True, exist_ok=True)
-    env = {"LUTMESH_VERIFY_JOB": str(job_path), "LUTMESH_VERIFY_RESULT": str(result_path),
+    env = {f"{env_prefix}_JOB": str(job_path), f"{env_prefix}_RESULT": str(result_path),
            "COCOTB_LOG_LEVEL": os.environ.get("COCOTB_LOG_LEVEL", "WARNING")}
     test_args = []
     if build.trace is not None and trace_file is not None:
@@ -140,7 +145,7 @@ def run_testbench(build: SimBuild, job_path: Path, result_path: Path, work_dir: 
     t0 = time.perf_counter()
     try:
         with _environment(tool_env()):
-            runner.test(test_module=TESTBENCH_MODULE, hdl_toplevel=build.top,
+            runner.test(test_module=test_module, hdl_toplevel=build.top,
                         hdl_toplevel_lang="verilog",
                         build_dir=build.build_dir, test_dir=work_dir, extra_env=env,
                         test_args=test_args, results_xml=str(work_dir / "results.xml"),
