@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..errors import ConfigError, ToolError
 from ..netlist import Netlist
+from ..report.targets import TARGETS
 from ..tools import package_version, tool_env, yowasp_tool
 from .platforms import Board
 from .top import BoardTop
@@ -65,9 +66,15 @@ def build_bitstream(net: Netlist, board: Board, out_dir: str | Path, *, baud: in
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
+    overrides = {}
+    target = TARGETS["ice40-up5k"]
+    if board.family == "ice40":  # the same flip-flop legalisation as `lutmesh report`
+        overrides = {"synth_opts": f"-run :{target.between_after}",
+                     "script_after_synth": f"{target.between}\n"
+                                           f"synth_ice40 -top top -run {target.between_after}:"}
     plan = platform.build(BoardTop(net, baud), name="top", build_dir=str(work), do_build=False,
                           nextpnr_opts=["--report", "report.json", "--timing-allow-fail",
-                                        "--seed", str(seed)])
+                                        "--seed", str(seed)], **overrides)
     log(f"  Yosys, nextpnr and {'icepack' if board.family == 'ice40' else 'ecppack'} "
         f"(YoWASP) in {work}")
     env = tool_env()

@@ -57,7 +57,7 @@ class FrameDecoder(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         n_bytes = sum(self._counts)
-        buf = Signal(8 * n_bytes)
+        buf = Signal(8 * n_bytes, reset_less=True)  # meaningless until a frame fills it
         total = Signal(8)
         got = Signal(range(n_bytes + 1))
         idle = Signal(range(self._timeout + 1))
