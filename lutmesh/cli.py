@@ -107,6 +107,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run_run(args)
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    from .explain.cli import run_explain
+
+    return run_explain(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="lutmesh",
@@ -163,6 +169,12 @@ def build_parser() -> argparse.ArgumentParser:
     from .boards.cli import add_run_arguments
     add_run_arguments(p)
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("explain", help="node formulas, receptive fields, class circuits, "
+                                       "audit trails, pictures (explain.html)")
+    from .explain.cli import add_explain_arguments
+    add_explain_arguments(p)
+    p.set_defaults(func=cmd_explain)
     return parser
 
 

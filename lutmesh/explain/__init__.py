@@ -1,0 +1,1 @@
+"""Reading a trained circuit: node formulas, receptive fields, class circuits, audits."""

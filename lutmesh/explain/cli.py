@@ -1,0 +1,61 @@
+"""``lutmesh explain``: read a trained circuit."""
+
+import argparse
+from pathlib import Path
+
+from ..errors import ConfigError, DataError
+
+__all__ = ["add_explain_arguments", "run_explain"]
+
+
+def add_explain_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", type=Path, help="netlist file (.npz)")
+    p.add_argument("--class", dest="cls", action="append",
+                   help="class id or name whose circuit to find (repeatable; default: all)")
+    p.add_argument("--sample", type=int, help="audit trail of this test-split sample")
+    p.add_argument("--dataset", help="dataset name or .csv/.npz file (default: the model's own)")
+    p.add_argument("--data-dir", type=Path, help="directory of IDX files")
+    p.add_argument("--label-column", help="label column of a CSV file")
+    p.add_argument("--tolerance", type=float, default=1.0,
+                   help="accuracy points a class circuit may lose (default 1)")
+    p.add_argument("--export-circuit", action="store_true",
+                   help="write each class circuit as a netlist (circuit_C.npz)")
+    p.add_argument("--out", type=Path, default=Path("build/explain"), help="output directory")
+
+
+def _classes(net, wanted):
+    if not wanted:
+        return None
+    names = [str(n) for n in net.class_names]
+    out = []
+    for w in wanted:
+        if w in names:
+            out.append(names.index(w))
+        elif w.isdigit() and int(w) < net.n_classes:
+            out.append(int(w))
+        else:
+            raise ConfigError(f"--class {w}: not a class of this model ({', '.join(names)})")
+    return sorted(set(out))
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    from ..netlist import Netlist
+    from ..train.datasets import load_dataset
+    from .explain import explain
+
+    if not 0 <= args.tolerance <= 100:
+        raise ConfigError(f"--tolerance {args.tolerance}: expected 0 .. 100 (accuracy points)")
+    net = Netlist.load(args.model)
+    classes = _classes(net, args.cls)
+    name = args.dataset or net.meta.get("dataset")
+    if name is None or name == "random":
+        raise DataError("explain needs labelled data: give --dataset NAME|FILE (this model "
+                        "records no dataset of its own)")
+    ds = load_dataset(name, data_dir=args.data_dir, label_column=args.label_column)
+    if ds.n_features != net.n_features:
+        raise DataError(f"{name}: {ds.n_features} features, the model expects {net.n_features}")
+    result = explain(net, ds, args.out, classes=classes, sample=args.sample,
+                     tolerance=args.tolerance / 100, export_circuit=args.export_circuit)
+    print(f"wrote {args.out}/explain.html, explain.json, formulas.txt/json, fields.json, "
+          f"circuits.json and pictures ({result['seconds']:.0f} s)")
+    return 0

@@ -1,0 +1,41 @@
+"""Human names for every signal: encoder bits by feature and threshold, nodes by place.
+
+Node names are the ones the generated Verilog uses (``l1_r2_c3``), so a formula
+read here can be found in a waveform or a synthesis report.
+"""
+
+import numpy as np
+
+from ..hdl.stages import node_names
+from ..netlist import Netlist
+
+__all__ = ["feature_label", "bit_names", "layer_names"]
+
+
+def feature_label(net: Netlist, f: int) -> str:
+    """``px[r,c]`` for image pixels (feature names ``px_r_c`` or an image grid), else the name."""
+    name = str(net.feature_names[f])
+    parts = name.replace("[", "_").replace("]", "").replace(",", "_").split("_")
+    if len(parts) == 3 and parts[0] in ("px", "pixel") and parts[1].isdigit() and parts[2].isdigit():
+        return f"px[{int(parts[1])},{int(parts[2])}]"
+    return name
+
+
+def bit_names(net: Netlist) -> list[str]:
+    """``feature ≥ t`` for every encoder bit (t in quantised units)."""
+    enc = net.encoder
+    return [f"{feature_label(net, int(f))} ≥ {int(t)}"
+            for f, t in zip(enc.bit_feature, enc.bit_threshold)]
+
+
+def layer_names(net: Netlist) -> list[list[str]]:
+    return [node_names(layer, i) for i, layer in enumerate(net.layers)]
+
+
+def input_names(net: Netlist, layer: int) -> list[str]:
+    """Names of the signals layer ``layer`` reads."""
+    return bit_names(net) if layer == 0 else layer_names(net)[layer - 1]
+
+
+def as_array(names) -> np.ndarray:
+    return np.array(names, dtype=object)
