@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ToolError
+from ..stages import stage_sort_key
 
 __all__ = ["SaifNet", "parse_saif", "module_inputs", "stage_activity"]
 
@@ -143,13 +144,8 @@ def stage_activity(saif: str | Path, verilog: str | Path, top: str, samples: int
             continue
         add(below[0], net)
 
-    def order(name: str) -> tuple:
-        m = re.fullmatch(r"layer(\d+)", name)
-        rank = {"input": 0, "encoder": 1, "readout": 3, "control": 4}
-        return (rank.get(name, 2), int(m.group(1)) if m else 0, name)
-
     summary = {}
-    for name in sorted(stages, key=order):
+    for name in sorted(stages, key=stage_sort_key):
         s = stages[name]
         summary[name] = {
             "bits": s["bits"],

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from ..netlist import Netlist, atomic_write_text
+from ..stages import stage_sort_key
 from ..tools import package_version
 from .energy import estimate_energy
 from .synth import place_and_route, synthesize
@@ -19,14 +20,6 @@ from .targets import Target
 __all__ = ["make_report", "DEFAULT_FREQ_MHZ"]
 
 DEFAULT_FREQ_MHZ = {"ice40": 100.0, "ecp5": 200.0}
-
-
-def _stage_order(name: str):
-    import re
-
-    m = re.fullmatch(r"layer(\d+)", name)
-    rank = {"encoder": 0, "readout": 2, "control": 3, "harness": 4}
-    return (rank.get(name, 1), int(m.group(1)) if m else 0)
 
 
 def make_report(net: Netlist, target: Target, out_dir: str | Path, *, freq_mhz: float | None = None,
@@ -44,7 +37,7 @@ def make_report(net: Netlist, target: Target, out_dir: str | Path, *, freq_mhz: 
     freq = freq_mhz or DEFAULT_FREQ_MHZ.get(target.family)
     if target.pnr_tool:
         pnr = place_and_route(target, synth, work, freq, seed=seed, log=log)
-    stages = {k: synth.by_stage[k] for k in sorted(synth.by_stage, key=_stage_order)}
+    stages = {k: synth.by_stage[k] for k in sorted(synth.by_stage, key=stage_sort_key)}
     fmax = pnr.fmax_mhz if pnr else None
     energy = estimate_energy(target.family, activity,
                              {k: v for k, v in stages.items() if k != "harness"},
