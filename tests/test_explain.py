@@ -123,8 +123,16 @@ def test_explain_cli_on_a_trained_model_and_the_exported_circuit_verifies(tmp_pa
     assert [c["class"] for c in circuits] == [1]
     audit = json.loads((out / "audit_0.json").read_text())
     assert audit["steps"] and audit["decisive_feature_names"]
+    from lutmesh.netlist import Netlist
+    from lutmesh.train.datasets import load_dataset
+
+    ds = load_dataset("iris")
+    circuit = Netlist.load(out / "circuit_1.npz")
+    measured = (circuit.predict(ds.X_test) == ds.y_test).mean()
+    assert measured == pytest.approx(circuits[0]["test_accuracy"])
+    assert circuit.meta["accuracy"]["train"] == pytest.approx(circuits[0]["accuracy"])
     capsys.readouterr()
-    assert main(["verify", str(out / "circuit_1.npz"), "--samples", "20", "--no-activity",
+    assert main(["verify", str(out / "circuit_1.npz"), "--no-activity",
                  "--out", str(tmp_path / "v")]) == 0
     assert "PASS" in capsys.readouterr().out
     assert main(["explain", str(model), "--class", "nope", "--out", str(out)]) == 2

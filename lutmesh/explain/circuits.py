@@ -33,10 +33,13 @@ __all__ = ["AblatedModel", "ClassCircuit", "find_class_circuit", "circuit_netlis
 class AblatedModel:
     """Forward passes of ``net`` on fixed data with any set of nodes held constant."""
 
-    def __init__(self, net: Netlist, bits: np.ndarray, labels: np.ndarray):
+    def __init__(self, net: Netlist, bits: np.ndarray, labels: np.ndarray, constants=None):
+        """``constants``: the ablation values (default: each node's majority value on
+        ``bits``); pass the training model's to evaluate a circuit on other data."""
         self.net, self.bits, self.labels = net, bits, np.asarray(labels)
         outs = net.forward(bits)
-        self.constants = [(o.mean(axis=0) >= 0.5).astype(np.uint8) for o in outs]
+        self.constants = constants if constants is not None else [
+            (o.mean(axis=0) >= 0.5).astype(np.uint8) for o in outs]
         self.sizes = [layer.n_nodes for layer in net.layers]
         self.offsets = np.concatenate([[0], np.cumsum(self.sizes)])
         self.full_pred = np.argmax(net.readout(outs[-1]), axis=1)

@@ -12,7 +12,8 @@ def add_explain_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", type=Path, help="netlist file (.npz)")
     p.add_argument("--class", dest="cls", action="append",
                    help="class id or name whose circuit to find (repeatable; default: all)")
-    p.add_argument("--sample", type=int, help="audit trail of this test-split sample")
+    p.add_argument("--sample", type=int, default=0,
+                   help="audit trail of this test-split sample (default 0)")
     p.add_argument("--dataset", help="dataset name or .csv/.npz file (default: the model's own)")
     p.add_argument("--data-dir", type=Path, help="directory of IDX files")
     p.add_argument("--label-column", help="label column of a CSV file")

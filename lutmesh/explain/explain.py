@@ -85,7 +85,7 @@ def explain(net: Netlist, ds, out_dir: str | Path, *, classes=None, sample: int 
     model = AblatedModel(net, bits_train, y_train)
     circuits = {}
     bits_test = net.encode(net.quantize(X_test))
-    test_model = AblatedModel(net, bits_test, y_test)
+    test_model = AblatedModel(net, bits_test, y_test, constants=model.constants)
     for c in classes:
         circ = find_class_circuit(model, c, tolerance)
         keep = np.zeros(model.n_nodes, dtype=bool)
@@ -101,6 +101,12 @@ def explain(net: Netlist, ds, out_dir: str | Path, *, classes=None, sample: int 
                                                    out / f"circuit_{c}.png")
         if export_circuit:
             cnet = circuit_netlist(model, circ)
+            # the accuracies `lutmesh info` shows, measured on the exported netlist itself
+            cnet = cnet.replace(meta={**cnet.meta, "accuracy": {
+                "train": float((cnet.predict(X_train) == y_train).mean()),
+                "test": float((cnet.predict(X_test) == y_test).mean())}})
+            if cnet.meta["accuracy"]["train"] != circ.accuracy:
+                raise AssertionError("exported circuit disagrees with the ablated model")
             path = cnet.save(out / f"circuit_{c}.npz")
             entry["netlist"] = path.name
             entry["netlist_nodes"] = cnet.n_nodes
