@@ -127,8 +127,9 @@ def _shift_images(X: np.ndarray, shape: tuple, max_shift: int, rng: np.random.Ge
     padded = np.broadcast_to(fill.reshape(1, rows, cols)[:, :1, :1],
                              (n, rows + 2 * pad, cols + 2 * pad)).copy()
     padded[:, pad:pad + rows, pad:pad + cols] = imgs
-    dr = rng.integers(-max_shift, max_shift + 1, size=n)
-    dc = rng.integers(-max_shift, max_shift + 1, size=n)
+    # a 1-pixel-high (or -wide) image, such as an MNIST-1D signal, moves along its length only
+    dr = rng.integers(-max_shift, max_shift + 1, size=n) if rows > 1 else np.zeros(n, np.int64)
+    dc = rng.integers(-max_shift, max_shift + 1, size=n) if cols > 1 else np.zeros(n, np.int64)
     r_idx = (np.arange(rows)[None, :] + pad - dr[:, None])  # (n, rows)
     c_idx = (np.arange(cols)[None, :] + pad - dc[:, None])
     out = padded[np.arange(n)[:, None, None], r_idx[:, :, None], c_idx[:, None, :]]
