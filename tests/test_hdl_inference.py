@@ -42,7 +42,8 @@ def test_pipeline_depth_options_keep_function(layers_per_stage, readout_stages):
     np.testing.assert_array_equal(got, net.predict_quantized(q))
     expected_latency = 1 + sum(1 for i in range(3) if (i + 1) % layers_per_stage == 0 or i == 2) \
         + (readout_stages or dut.readout.latency)
-    assert dut.latency == expected_latency
+    assert dut.pipeline_latency == expected_latency
+    assert dut.latency == expected_latency + 1  # the output buffer
 
 
 def test_full_rate_throughput_and_exact_latency():
@@ -93,7 +94,7 @@ def test_nothing_valid_after_reset_until_input():
 
 
 def test_backpressure_holds_pipeline():
-    """Ready low: input stalls once the output holds a result, and that result stays."""
+    """Ready low: input stalls once the credits are used up, and the first result stays."""
     net = random_netlist(9)
     q = random_inputs(net, 4, 9)
     dut = Inference(net)
@@ -111,7 +112,7 @@ def test_backpressure_holds_pipeline():
         assert ctx.get(dut.o.valid) == 1
         assert int(ctx.get(dut.o.payload.cls)) == expected[0]
         assert ctx.get(dut.i.ready) == 0
-        assert accepted <= dut.latency + 1
+        assert accepted == dut.buffer_depth  # credits: exactly what the output FIFO holds
 
     sim = Simulator(dut)
     sim.add_clock(1e-8)
