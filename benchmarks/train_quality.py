@@ -16,11 +16,11 @@ from lutmesh.train import TrainConfig, fit, load_dataset
 CONFIGS = {
     "digits": {"default (K=4)": {}, "K=6 8x8x4,4x4x30": dict(lut_inputs=6, layers="8x8x4,4x4x30"),
                "global (K=4)": dict(radius=None)},
-    "mnist1d": {"K=6 1x40x24,1x20x24,1x10x100 shift 4": dict(
-                    layers="1x40x24,1x20x24,1x10x100", lut_inputs=6, radius=3,
-                    thermometer_bits=8, augment_shift=4, patience=10),
-                "global": dict(layers="1x40x24,1x20x24,1x10x100", lut_inputs=6, radius=None,
-                               thermometer_bits=8, augment_shift=4, patience=10)},
+    "mnist1d": {"K=6 1x40x32,1x20x32,1x10x200 shift 4": dict(
+                    layers="1x40x32,1x20x32,1x10x200", lut_inputs=6, radius=3,
+                    thermometer_bits=8, augment_shift=4, epochs=50, patience=12),
+                "global": dict(layers="1x40x32,1x20x32,1x10x200", lut_inputs=6, radius=None,
+                               thermometer_bits=8, augment_shift=4, epochs=50, patience=12)},
     "fashion-mnist": {"28x28x2,14x14x8,7x7x60": dict(layers="28x28x2,14x14x8,7x7x60",
                                                      thermometer_bits=3, epochs=10,
                                                      batch_size=256)},
