@@ -28,7 +28,7 @@ __all__ = ["ReadoutTree", "readout_levels"]
 COUNTER_INPUTS = 4  # bits counted by the first popcount level, one LUT per sum bit
 
 
-def _lut(bits: list, function) -> "Value":
+def _lut(bits: list, function):
     """One bit computed by table lookup: ``function`` of the bits (LSB first).
 
     Written as a constant indexed by the inputs, which synthesis maps to LUTs and

@@ -16,7 +16,6 @@ def simulate_stream(net, q, *, seed=0, p_gap=0.0, p_stall=0.0, with_scores=False
     payloads = pack_features(net, q)
     rng_in, rng_out = np.random.default_rng(seed), np.random.default_rng(seed + 1)
     got, scores = [], []
-    first_out = {}
 
     async def producer(ctx):
         for p in payloads:

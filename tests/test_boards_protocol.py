@@ -1,6 +1,5 @@
 """The serial protocol, the board list and the pre-P&R fit check (no toolchain)."""
 
-import numpy as np
 import pytest
 
 from lutmesh.boards.build import estimate_luts

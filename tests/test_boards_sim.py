@@ -17,7 +17,7 @@ from lutmesh.boards.protocol import (E_CHECKSUM, E_FRAMING, E_RANGE, E_SHORT, SY
 from lutmesh.boards.simulate import BoardSimulation
 from lutmesh.cli import main
 from lutmesh.errors import ToolError
-from lutmesh.testing import random_inputs, random_netlist, random_raw_inputs
+from lutmesh.testing import random_inputs, random_netlist
 
 pytestmark = pytest.mark.slow
 

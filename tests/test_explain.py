@@ -2,7 +2,6 @@
 tolerance holds where it is claimed, and an exported circuit is a working netlist."""
 
 import json
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -10,7 +9,7 @@ import pytest
 from lutmesh.cli import main
 from lutmesh.explain.circuits import AblatedModel, circuit_netlist, find_class_circuit
 from lutmesh.explain.fields import receptive_fields
-from lutmesh.explain.formulas import evaluate_terms, layer_patterns, node_formula
+from lutmesh.explain.formulas import evaluate_terms, node_formula
 from lutmesh.netlist import LutLayer, Netlist, Quantizer, Readout, ThermometerEncoder
 from lutmesh.testing import random_inputs, random_netlist
 

@@ -1,7 +1,5 @@
-import io
 import json
 import math
-import zipfile
 
 import numpy as np
 import pytest

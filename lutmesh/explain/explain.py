@@ -23,17 +23,16 @@ def _write_json(path: Path, data) -> None:
     atomic_write_text(path, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
 
 
-def all_formulas(net: Netlist, bits_train: np.ndarray, outs: list[np.ndarray], exact=False):
+def all_formulas(net: Netlist, bits_train: np.ndarray, outs: list[np.ndarray]):
     """Per layer, per node :class:`NodeFormula` (training patterns as don't-cares)."""
     names = layer_names(net)
     labels = bit_names(net)
     prevs = [bits_train] + outs[:-1]
     result = []
     for i, layer in enumerate(net.layers):
-        seen = None if exact else layer_patterns(layer, prevs[i])
+        seen = layer_patterns(layer, prevs[i])
         src = labels if i == 0 else names[i - 1]
-        result.append([node_formula(layer.tables[n], layer.inputs[n], src,
-                                    None if seen is None else seen[n])
+        result.append([node_formula(layer.tables[n], layer.inputs[n], src, seen[n])
                        for n in range(layer.n_nodes)])
     return result
 

@@ -4,8 +4,6 @@ Node names are the ones the generated Verilog uses (``l1_r2_c3``), so a formula
 read here can be found in a waveform or a synthesis report.
 """
 
-import numpy as np
-
 from ..hdl.stages import node_names
 from ..netlist import Netlist
 
@@ -35,7 +33,3 @@ def layer_names(net: Netlist) -> list[list[str]]:
 def input_names(net: Netlist, layer: int) -> list[str]:
     """Names of the signals layer ``layer`` reads."""
     return bit_names(net) if layer == 0 else layer_names(net)[layer - 1]
-
-
-def as_array(names) -> np.ndarray:
-    return np.array(names, dtype=object)
