@@ -38,7 +38,7 @@ def main():
     print(f"\n{'stage':<24}{'first run s':>12}{'cached run s':>14}")
     for name in runs[0][1]:
         print(f"{name:<24}{runs[0][1][name][0]:>12.1f}{runs[1][1][name][0]:>14.1f}")
-    print(f"{'total':<24}{runs[0][0]:>12.1f}{runs[1][0]:>14.1f}")
+    print(f"{'total':<24}{runs[0][0]:>12.1f}{runs[1][0]:>14.2f}")
 
 
 if __name__ == "__main__":
