@@ -81,27 +81,16 @@ class FrameDecoder(wiring.Component):
                 m.d.comb += self.i.ready.eq(1)
                 with m.If(take & (byte == SYNC)):
                     m.d.sync += [total.eq(0), got.eq(0), idle.eq(0)]
-                    m.next = "BODY"
-            with m.State("BODY"):
+                    m.next = "FRAME"
+            with m.State("FRAME"):  # feature bytes, then the checksum byte
                 m.d.comb += self.i.ready.eq(1)
                 m.d.sync += idle.eq(idle + 1)
                 with m.If(self.rx_error):
                     m.d.sync += self.error.payload.eq(E_FRAMING)
                     m.next = "ERROR"
-                with m.Elif(take):
+                with m.Elif(take & (got != n_bytes)):
                     m.d.sync += [buf.eq(Cat(buf[8:], byte)), total.eq(total + byte),
                                  got.eq(got + 1), idle.eq(0)]
-                    with m.If(got == n_bytes - 1):
-                        m.next = "CHECK"
-                with m.Elif(idle == self._timeout):
-                    m.d.sync += self.error.payload.eq(E_SHORT)
-                    m.next = "ERROR"
-            with m.State("CHECK"):
-                m.d.comb += self.i.ready.eq(1)
-                m.d.sync += idle.eq(idle + 1)
-                with m.If(self.rx_error):
-                    m.d.sync += self.error.payload.eq(E_FRAMING)
-                    m.next = "ERROR"
                 with m.Elif(take):
                     with m.If(((total + byte) & 0xFF) != 0):
                         m.d.sync += self.error.payload.eq(E_CHECKSUM)

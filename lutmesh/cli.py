@@ -9,6 +9,7 @@ its traceback. ``--debug`` shows the traceback for user errors too.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 import traceback
@@ -61,56 +62,31 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    from .train.cli import run_train
-
-    return run_train(args)
-
-
-def cmd_emit(args: argparse.Namespace) -> int:
-    from .hdl.cli import run_emit
-
-    return run_emit(args)
-
-
-def cmd_verify(args: argparse.Namespace) -> int:
-    from .sim.cli import run_verify
-
-    return run_verify(args)
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    from .report.cli import run_report
-
-    return run_report(args)
-
-
-def cmd_flow(args: argparse.Namespace) -> int:
-    from .flow import run_flow
-
-    return run_flow(args)
+# Every other subcommand lives in its stage's ``cli`` module, as a pair of functions:
+# one adding the arguments, one running the command. Those modules import only
+# argparse at the top; the heavy imports happen inside the run functions.
+SUBCOMMANDS = [
+    ("train", "train a local LUT mesh and export its netlist",
+     "train.cli", "add_train_arguments", "run_train"),
+    ("emit", "generate pipelined streaming Verilog from a netlist",
+     "hdl.cli", "add_emit_arguments", "run_emit"),
+    ("verify", "prove the RTL equals the golden model (cocotb + Verilator)",
+     "sim.cli", "add_verify_arguments", "run_verify"),
+    ("report", "LUTs, Fmax, latency and energy per FPGA target (Yosys + nextpnr)",
+     "report.cli", "add_report_arguments", "run_report"),
+    ("flow", "train, emit, verify and report in one go",
+     "flow", "add_flow_arguments", "run_flow"),
+    ("build", "bitstream for an FPGA board (UART inference top), optionally programmed",
+     "boards.cli", "add_build_arguments", "run_build"),
+    ("run", "stream samples to a board over serial and check every answer",
+     "boards.cli", "add_run_arguments", "run_run"),
+    ("explain", "node formulas, receptive fields, class circuits, audit trails, pictures "
+     "(explain.html)", "explain.cli", "add_explain_arguments", "run_explain"),
+]
 
 
 # ---------------------------------------------------------------------------
 # parser
-
-
-def cmd_build(args: argparse.Namespace) -> int:
-    from .boards.cli import run_build
-
-    return run_build(args)
-
-
-def cmd_run(args: argparse.Namespace) -> int:
-    from .boards.cli import run_run
-
-    return run_run(args)
-
-
-def cmd_explain(args: argparse.Namespace) -> int:
-    from .explain.cli import run_explain
-
-    return run_explain(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -128,53 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
     p.set_defaults(func=cmd_info)
 
-    p = sub.add_parser("train", help="train a local LUT mesh and export its netlist")
-    from .train.cli import add_train_arguments  # argparse only: cheap to import
-
-    add_train_arguments(p)
-    p.set_defaults(func=cmd_train)
-
-    p = sub.add_parser("emit", help="generate pipelined streaming Verilog from a netlist")
-    from .hdl.cli import add_emit_arguments
-
-    add_emit_arguments(p)
-    p.set_defaults(func=cmd_emit)
-
-    p = sub.add_parser("verify", help="prove the RTL equals the golden model (cocotb + Verilator)")
-    from .sim.cli import add_verify_arguments
-
-    add_verify_arguments(p)
-    p.set_defaults(func=cmd_verify)
-
-    p = sub.add_parser("report", help="LUTs, Fmax, latency and energy per FPGA target "
-                       "(Yosys + nextpnr)")
-    from .report.cli import add_report_arguments
-
-    add_report_arguments(p)
-    p.set_defaults(func=cmd_report)
-
-    p = sub.add_parser("flow", help="train, emit, verify and report in one go")
-    from .flow import add_flow_arguments
-
-    add_flow_arguments(p)
-    p.set_defaults(func=cmd_flow)
-
-    p = sub.add_parser("build", help="bitstream for an FPGA board (UART inference top), "
-                                     "optionally programmed")
-    from .boards.cli import add_build_arguments
-    add_build_arguments(p)
-    p.set_defaults(func=cmd_build)
-
-    p = sub.add_parser("run", help="stream samples to a board over serial and check every answer")
-    from .boards.cli import add_run_arguments
-    add_run_arguments(p)
-    p.set_defaults(func=cmd_run)
-
-    p = sub.add_parser("explain", help="node formulas, receptive fields, class circuits, "
-                                       "audit trails, pictures (explain.html)")
-    from .explain.cli import add_explain_arguments
-    add_explain_arguments(p)
-    p.set_defaults(func=cmd_explain)
+    for name, help_text, module, add_arguments, run in SUBCOMMANDS:
+        stage = importlib.import_module(f".{module}", __package__)
+        p = sub.add_parser(name, help=help_text)
+        getattr(stage, add_arguments)(p)
+        p.set_defaults(func=getattr(stage, run))
     return parser
 
 
