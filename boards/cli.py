@@ -75,29 +75,9 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
                    help="frames sent ahead of their answers (default 8)")
 
 
-def _samples(net, args):
-    import numpy as np
-
-    from ..testing import random_raw_inputs
-
-    name = args.dataset or net.meta.get("dataset")
-    if name in (None, "random"):
-        n = args.samples or 1000
-        return random_raw_inputs(net, n, seed=args.seed), None, f"random ({n} samples)"
-    from ..errors import DataError
-    from ..train.datasets import load_dataset
-
-    ds = load_dataset(name, data_dir=args.data_dir, label_column=args.label_column)
-    X, y = np.asarray(ds.X_test, dtype=np.float64), np.asarray(ds.y_test)
-    if X.shape[1] != net.n_features:
-        raise DataError(f"{name}: {X.shape[1]} features, the model expects {net.n_features}")
-    if args.samples is not None:
-        X, y = X[:args.samples], y[:args.samples]
-    return X, y, f"{ds.name} test split ({len(X)} samples)"
-
-
 def run_run(args: argparse.Namespace) -> int:
     from ..netlist import Netlist
+    from ..sim.cli import labelled_samples
     from .client import open_port, run_samples
 
     if args.samples is not None and args.samples < 1:
@@ -105,7 +85,8 @@ def run_run(args: argparse.Namespace) -> int:
     if args.window < 1 or args.timeout <= 0:
         raise ConfigError("--window must be >= 1 and --timeout > 0")
     net = Netlist.load(args.model)
-    X, y, source = _samples(net, args)
+    X, y, source = labelled_samples(net, args.dataset, args.samples, args.seed,
+                                    data_dir=args.data_dir, label_column=args.label_column)
     link = open_port(args.port, args.baud, args.timeout)
     print(f"running {args.model} on the board at {args.port}: {source}")
     try:

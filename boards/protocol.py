@@ -27,7 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["SYNC", "TAG_CLASS", "TAG_ERROR", "E_CHECKSUM", "E_SHORT", "E_RANGE", "E_FRAMING",
-           "ERROR_NAMES", "feature_byte_counts", "encode_frame", "Answer", "decode_answers"]
+           "ERROR_NAMES", "feature_byte_counts", "encode_frame", "frames_for", "Answer",
+           "decode_answers"]
 
 SYNC = 0xA5
 TAG_CLASS = ord("C")

@@ -42,13 +42,9 @@ def output_layout(readout: ReadoutTree, with_scores: bool) -> data.StructLayout:
     return data.StructLayout(fields)
 
 
-def _thermometer(name: str, size: int) -> Signal:
-    """A count 0..size as ``size`` flip-flops, bit i set when the count exceeds i."""
-    return Signal(size, name=name)
-
-
 def _count(m: Module, code: Signal, up, down) -> None:
-    """Step a thermometer count: one LUT level per bit, no carry chain, no compare."""
+    """Step a thermometer count (``len(code)`` flip-flops, bit i set while the count
+    exceeds i): one LUT level per bit, no carry chain, no compare."""
     n = len(code)
     for i in range(n):
         below = code[i - 1] if i > 0 else 1
@@ -143,7 +139,7 @@ class Inference(wiring.Component):
             m.d.comb += result.scores.eq(readout.scores)
         write = valid[-1]
         # results waiting, as a thermometer code: o.valid is a flip-flop, not a compare
-        waiting = _thermometer("out_waiting", depth)
+        waiting = Signal(depth, name="out_waiting")
         take = waiting[0] & self.o.ready
         m.d.comb += [wr.addr.eq(wp), wr.data.eq(result), wr.en.eq(write),
                      rd.addr.eq(rp), self.o.payload.eq(rd.data), self.o.valid.eq(waiting[0])]
@@ -155,7 +151,7 @@ class Inference(wiring.Component):
 
         # Credits: samples accepted and not yet taken, also a thermometer code, so
         # ``i.ready`` (fewer than ``depth`` held) is one flip-flop's output.
-        held = _thermometer("held", depth)
+        held = Signal(depth, name="held")
         m.d.comb += self.i.ready.eq(~held[depth - 1])
         _count(m, held, accept, take)
         return m

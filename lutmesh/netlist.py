@@ -384,12 +384,20 @@ class LutLayer:
                     f"source at {tuple(int(v) for v in src[i, j])} is {dist[i, j]} cells from "
                     f"node {i}'s centre {tuple(int(v) for v in centre[i])} (radius {self.radius})")
 
+    def patterns(self, prev: np.ndarray, nodes: np.ndarray | None = None) -> np.ndarray:
+        """Each node's input pattern (its table index) for a batch of previous-layer bits.
+
+        Shape (S, N), or (S, len(nodes)) for a subset of nodes; bit k of a pattern is
+        input slot k, and an unused slot (-1) reads 0.
+        """
+        inputs = self.inputs if nodes is None else self.inputs[nodes]
+        padded = np.concatenate([prev, np.zeros((prev.shape[0], 1), dtype=np.uint8)], axis=1)
+        gathered = padded[:, inputs]  # (S, N, K); -1 picks the zero column
+        return (gathered.astype(np.int64) << np.arange(self.k)).sum(axis=2)
+
     def __call__(self, prev: np.ndarray) -> np.ndarray:
         """Outputs of every node for a batch of previous-layer bits, shape (S, N)."""
-        padded = np.concatenate([prev, np.zeros((prev.shape[0], 1), dtype=np.uint8)], axis=1)
-        gathered = padded[:, self.inputs]  # (S, N, K); -1 picks the zero column
-        index = (gathered.astype(np.int64) << np.arange(self.k)).sum(axis=2)
-        return self.tables[np.arange(self.n_nodes), index]
+        return self.tables[np.arange(self.n_nodes), self.patterns(prev)]
 
 
 @dataclass(frozen=True, eq=False)

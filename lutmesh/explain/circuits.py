@@ -54,14 +54,7 @@ class AblatedModel:
 
     def scores(self, keep: np.ndarray) -> np.ndarray:
         """Class scores with nodes where ``keep`` is False ablated (keep: all nodes, flat)."""
-        x = self.bits
-        for i, layer in enumerate(self.net.layers):
-            x = layer(x)
-            k = keep[self.offsets[i]:self.offsets[i + 1]]
-            if not k.all():
-                x = x.copy()
-                x[:, ~k] = self.constants[i][~k]
-        return self.net.readout(x)
+        return self.net.readout(self.outputs(keep)[-1])
 
     def predict(self, keep: np.ndarray) -> np.ndarray:
         return np.argmax(self.scores(keep), axis=1)
@@ -105,9 +98,7 @@ class IncrementalAblation:
 
     def _columns(self, i: int, cols: np.ndarray, prev: np.ndarray) -> np.ndarray:
         layer = self.model.net.layers[i]
-        padded = np.concatenate([prev, np.zeros((prev.shape[0], 1), dtype=np.uint8)], axis=1)
-        index = (padded[:, layer.inputs[cols]].astype(np.int64) << np.arange(layer.k)).sum(axis=2)
-        return layer.tables[cols, index]
+        return layer.tables[cols, layer.patterns(prev, cols)]
 
     def try_ablate(self, node: int) -> np.ndarray:
         """Class scores if ``node`` were ablated too (nothing is changed until commit)."""

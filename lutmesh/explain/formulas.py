@@ -117,8 +117,7 @@ def node_formula(table: np.ndarray, inputs: np.ndarray, names: list[str],
 
 def layer_patterns(layer: LutLayer, prev: np.ndarray) -> np.ndarray:
     """Which of each node's 2**K input patterns occur in ``prev`` (S, n_prev): (N, 2**K)."""
-    padded = np.concatenate([prev, np.zeros((prev.shape[0], 1), dtype=np.uint8)], axis=1)
-    index = (padded[:, layer.inputs].astype(np.int64) << np.arange(layer.k)).sum(axis=2)
+    index = layer.patterns(prev)
     seen = np.zeros((layer.n_nodes, 1 << layer.k), dtype=bool)
     rows = np.broadcast_to(np.arange(layer.n_nodes), index.shape)
     seen[rows.ravel(), index.ravel()] = True
