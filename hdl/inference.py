@@ -9,25 +9,24 @@ out to every flip-flop of the pipeline used to be the ECP5 critical path (173.6 
 218 MHz without it).
 
 A valid bit travels beside the data and resets to 0, so after reset nothing valid
-emerges until real input arrives. Only those valid bits, the FIFO and the credit
-counter have a reset: data registers are ``reset_less``, which keeps a high-fanout
+emerges until real input arrives. Only those valid bits, the buffer's pointers
+and counts and the credit counter have a reset: data registers are ``reset_less``, which keeps a high-fanout
 reset net off thousands of flip-flops.
 """
 
 from __future__ import annotations
 
 from amaranth import Const, Module, Mux, Signal
-from amaranth.lib.memory import Memory
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..netlist import Netlist
 from .readout import ReadoutTree
+from .result_buffer import ResultBuffer, thermometer_step
 from .stages import Encoder, LutLayerStage
 
 __all__ = ["Inference", "feature_layout", "output_layout"]
 
-OUTPUT_BUFFER_LATENCY = 1
 
 
 def feature_layout(net: Netlist) -> data.StructLayout:
@@ -40,19 +39,6 @@ def output_layout(readout: ReadoutTree, with_scores: bool) -> data.StructLayout:
     if with_scores:
         fields["scores"] = data.ArrayLayout(readout.score_width, len(readout.scores))
     return data.StructLayout(fields)
-
-
-def _count(m: Module, code: Signal, up, down) -> None:
-    """Step a thermometer count (``len(code)`` flip-flops, bit i set while the count
-    exceeds i): one LUT level per bit, no carry chain, no compare."""
-    n = len(code)
-    for i in range(n):
-        below = code[i - 1] if i > 0 else 1
-        above = code[i + 1] if i + 1 < n else 0
-        with m.If(up & ~down):
-            m.d.sync += code[i].eq(below)
-        with m.Elif(down & ~up):
-            m.d.sync += code[i].eq(above)
 
 
 class Inference(wiring.Component):
@@ -90,11 +76,10 @@ class Inference(wiring.Component):
                                    with_scores=with_scores)
         self._with_scores = with_scores
         self.pipeline_latency = 1 + sum(self.registered_layers) + self.readout.latency
-        # the output buffer: a result written on one edge is offered after it
-        self.latency = self.pipeline_latency + OUTPUT_BUFFER_LATENCY
+        self.latency = self.pipeline_latency + ResultBuffer.LATENCY
         # enough credits that a full-rate stream never sees i.ready low (at full rate
         # `latency` samples are held)
-        self.buffer_depth = self.latency + 1
+        self.capacity = self.latency + 1
         super().__init__({
             "i": In(stream.Signature(feature_layout(net))),
             "o": Out(stream.Signature(output_layout(self.readout, with_scores))),
@@ -120,38 +105,28 @@ class Inference(wiring.Component):
         valid = Signal(self.pipeline_latency, name="valid_pipe")
         m.d.sync += valid.eq((valid << 1) | accept)
 
-        # Output buffer: a ring of results, read asynchronously (flip-flops on iCE40,
-        # LUT RAM on ECP5). The credits below guarantee it never overflows, so writing
-        # needs no full check (in Amaranth's SyncFIFOBuffered that check was the iCE40
-        # critical path); the read side is first-word fall-through. Measured on the
-        # default digits model, a block-RAM ring was slower on both families (iCE40
-        # 60.8 MHz, ECP5 167.0 MHz, against 75.7 and 261.4 for this one).
-        layout = output_layout(self.readout, self._with_scores)
-        depth = self.buffer_depth
-        m.submodules.out_mem = mem = Memory(shape=layout.size, depth=depth, init=[])
-        wr = mem.write_port()
-        rd = mem.read_port(domain="comb")
-        wp = Signal(range(depth), name="out_wp")
-        rp = Signal(range(depth), name="out_rp")
-        result = Signal(layout)
-        m.d.comb += result.cls.eq(readout.cls)
+        # Results wait in the output buffer; the credits below guarantee it never
+        # overflows. Measured on the default digits model (iCE40 / ECP5 MHz): a
+        # block-RAM ring 60.8 / 167.0, Amaranth's SyncFIFOBuffered 76.3 / 193.1 (its
+        # full check was the iCE40 critical path), a flip-flop/LUT-RAM ring with a
+        # binary write pointer 75.7 / 261.4; see ResultBuffer for what is used now.
+        m.submodules.output_buffer = buffer = ResultBuffer(
+            output_layout(self.readout, self._with_scores), self.capacity)
+        m.d.comb += [buffer.i.valid.eq(valid[-1]), buffer.i.payload.cls.eq(readout.cls)]
         if self._with_scores:
-            m.d.comb += result.scores.eq(readout.scores)
-        write = valid[-1]
-        # results waiting, as a thermometer code: o.valid is a flip-flop, not a compare
-        waiting = Signal(depth, name="out_waiting")
-        take = waiting[0] & self.o.ready
-        m.d.comb += [wr.addr.eq(wp), wr.data.eq(result), wr.en.eq(write),
-                     rd.addr.eq(rp), self.o.payload.eq(rd.data), self.o.valid.eq(waiting[0])]
-        with m.If(write):
-            m.d.sync += wp.eq(Mux(wp == depth - 1, 0, wp + 1))
-        with m.If(take):
-            m.d.sync += rp.eq(Mux(rp == depth - 1, 0, rp + 1))
-        _count(m, waiting, write, take)
+            m.d.comb += buffer.i.payload.scores.eq(readout.scores)
+        wiring.connect(m, buffer.o, wiring.flipped(self.o))
+        take = self.o.valid & self.o.ready
 
-        # Credits: samples accepted and not yet taken, also a thermometer code, so
-        # ``i.ready`` (fewer than ``depth`` held) is one flip-flop's output.
-        held = Signal(depth, name="held")
-        m.d.comb += self.i.ready.eq(~held[depth - 1])
-        _count(m, held, accept, take)
+        # Credits: samples accepted and not yet taken, as a thermometer code. It is
+        # stepped a cycle late, from flip-flops only (last cycle's accept is the
+        # valid pipeline's first bit; last cycle's take is registered), so its logic
+        # is two LUT levels whatever synthesis shares; ``i.ready`` adds those two
+        # pending steps back in: one LUT of four flip-flops.
+        took = Signal(name="took")
+        m.d.sync += took.eq(take)
+        held = Signal(self.capacity, name="held")
+        pending = Mux(valid[0], Mux(took, held[-1], held[-2]), Mux(took, 0, held[-1]))
+        m.d.comb += self.i.ready.eq(~pending)
+        thermometer_step(m, held, valid[0], valid[0] ^ took, "held")
         return m

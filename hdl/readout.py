@@ -52,6 +52,27 @@ def _count_bits(bits: list):
     return Cat(*[_lut(bits, lambda v, k=k: (sum(v) >> k) & 1) for k in range(width)])
 
 
+def _add_counts(a, a_max: int, b, b_max: int):
+    """``a + b`` for two counts no larger than ``a_max`` and ``b_max``, as
+    ``(sum, largest sum)``, the sum exactly as wide as its largest value needs.
+
+    When the sum needs one bit more than the wider operand, that top bit is a
+    carry chain's carry-out, which on an iCE40 cannot reach a flip-flop without an
+    extra logic cell and a general route (measured: ~4 ns of an 11.9 ns critical
+    path). If neither count can exceed half the range of that operand width, the
+    sum overflows it only when both are exactly half, i.e. when both top bits are
+    set: the top bit is then one AND gate, and the chain stays inside its width.
+    """
+    total = a_max + b_max
+    width = max(len(a), len(b))
+    if total.bit_length() <= width:
+        return (a + b)[:total.bit_length()], total
+    half = 1 << (width - 1)
+    if a_max <= half and b_max <= half:
+        return Cat((a + b)[:width], a[width - 1] & b[width - 1]), total
+    return a + b, total
+
+
 COMPARE_CHUNK = 2  # score bits compared per LUT4 (two bits of each side)
 
 
@@ -158,27 +179,30 @@ class ReadoutTree(wiring.Component):
                 out.append(sig)
             return out
 
-        # popcount: per class, a list of partial sums, halved every level
-        partial = [[self.i[int(n)] for n in g] for g in self._readout.groups]
+        # popcount: per class, a list of (partial sum, its largest value), halved
+        # every level
+        partial = [[(self.i[int(n)], 1) for n in g] for g in self._readout.groups]
         for lvl in range(pop_levels):
-            flat, names = [], []
+            flat, names, bounds = [], [], []
             nxt = []
             for c, parts in enumerate(partial):
                 if lvl == 0:
-                    summed = [_count_bits(parts[j:j + COUNTER_INPUTS])
+                    summed = [(_count_bits([bit for bit, _ in parts[j:j + COUNTER_INPUTS]]),
+                               len(parts[j:j + COUNTER_INPUTS]))
                               for j in range(0, len(parts), COUNTER_INPUTS)]
                 else:
-                    summed = [parts[j] + parts[j + 1] if j + 1 < len(parts) else parts[j]
-                              for j in range(0, len(parts), 2)]
+                    summed = [_add_counts(*parts[j], *parts[j + 1]) if j + 1 < len(parts)
+                              else parts[j] for j in range(0, len(parts), 2)]
                 nxt.append(len(summed))
-                flat += summed
+                flat += [value for value, _ in summed]
+                bounds += [bound for _, bound in summed]
                 names += [f"pop{c}_{j}" for j in range(len(summed))]
-            flat = settle(flat, names)
+            flat = list(zip(settle(flat, names), bounds))
             partial, pos = [], 0
             for count in nxt:
                 partial.append(flat[pos:pos + count])
                 pos += count
-        scores = [parts[0] for parts in partial]
+        scores = [parts[0][0] for parts in partial]
 
         # argmax: (class id, score) pairs; the left (lower ids) wins ties. A round is a
         # compare level (left >= right, one bit per pair) and a select level.

