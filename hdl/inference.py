@@ -4,14 +4,14 @@ Input and output are :mod:`amaranth.lib.stream` interfaces. The pipeline never
 stalls: every register moves on every clock, with no enable. Results enter a small
 output buffer, and ``i.ready`` is credit-based: a sample is accepted only while the
 samples in flight plus those waiting in the buffer are fewer than the buffer's
-depth, so under back-pressure nothing is dropped or duplicated. An enable fanning
+capacity, so under back-pressure nothing is dropped or duplicated. An enable fanning
 out to every flip-flop of the pipeline used to be the ECP5 critical path (173.6 MHz;
 218 MHz without it).
 
 A valid bit travels beside the data and resets to 0, so after reset nothing valid
-emerges until real input arrives. Only those valid bits, the buffer's pointers
-and counts and the credit counter have a reset: data registers are ``reset_less``, which keeps a high-fanout
-reset net off thousands of flip-flops.
+emerges until real input arrives. Only those valid bits, the buffer's control
+bits and the credit count have a reset: data registers are ``reset_less``, which
+keeps a high-fanout reset net off thousands of flip-flops.
 """
 
 from __future__ import annotations
@@ -22,11 +22,10 @@ from amaranth.lib.wiring import In, Out
 
 from ..netlist import Netlist
 from .readout import ReadoutTree
-from .result_buffer import ResultBuffer, thermometer_step
+from .result_buffer import ResultBuffer, lut_wire
 from .stages import Encoder, LutLayerStage
 
 __all__ = ["Inference", "feature_layout", "output_layout"]
-
 
 
 def feature_layout(net: Netlist) -> data.StructLayout:
@@ -39,6 +38,22 @@ def output_layout(readout: ReadoutTree, with_scores: bool) -> data.StructLayout:
     if with_scores:
         fields["scores"] = data.ArrayLayout(readout.score_width, len(readout.scores))
     return data.StructLayout(fields)
+
+
+def _thermometer_step(m: Module, code: Signal, up, step, name: str) -> None:
+    """Move a thermometer count (``len(code)`` flip-flops, bit i set while the count
+    exceeds i) one up (``up``) or down, where ``step`` is high.
+
+    Two LUT levels for any ``up`` and ``step`` of up to four inputs each: first
+    ``up ? below : above`` per bit (one LUT with ``up``'s inputs inlined), then the
+    choice between that and the bit itself.
+    """
+    n = len(code)
+    for i in range(n):
+        below = code[i - 1] if i > 0 else 1
+        above = code[i + 1] if i + 1 < n else 0
+        moved = lut_wire(m, Mux(up, below, above), f"{name}_moved{i}")
+        m.d.sync += code[i].eq(Mux(step, moved, code[i]))
 
 
 class Inference(wiring.Component):
@@ -128,5 +143,5 @@ class Inference(wiring.Component):
         held = Signal(self.capacity, name="held")
         pending = Mux(valid[0], Mux(took, held[-1], held[-2]), Mux(took, 0, held[-1]))
         m.d.comb += self.i.ready.eq(~pending)
-        thermometer_step(m, held, valid[0], valid[0] ^ took, "held")
+        _thermometer_step(m, held, valid[0], valid[0] ^ took, "held")
         return m

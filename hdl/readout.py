@@ -187,9 +187,10 @@ class ReadoutTree(wiring.Component):
             nxt = []
             for c, parts in enumerate(partial):
                 if lvl == 0:
-                    summed = [(_count_bits([bit for bit, _ in parts[j:j + COUNTER_INPUTS]]),
-                               len(parts[j:j + COUNTER_INPUTS]))
+                    groups = [parts[j:j + COUNTER_INPUTS]
                               for j in range(0, len(parts), COUNTER_INPUTS)]
+                    summed = [(_count_bits([bit for bit, _ in group]), len(group))
+                              for group in groups]
                 else:
                     summed = [_add_counts(*parts[j], *parts[j + 1]) if j + 1 < len(parts)
                               else parts[j] for j in range(0, len(parts), 2)]

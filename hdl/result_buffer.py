@@ -25,7 +25,7 @@ from amaranth import Module, Mux, Shape, Signal, Value
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["ResultBuffer", "lut_wire", "thermometer_step"]
+__all__ = ["ResultBuffer", "lut_wire"]
 
 
 def lut_wire(m: Module, value, name: str) -> Signal:
@@ -39,22 +39,6 @@ def lut_wire(m: Module, value, name: str) -> Signal:
     wire = Signal(len(value), name=name, attrs={"keep": 1})
     m.d.comb += wire.eq(value)
     return wire
-
-
-def thermometer_step(m: Module, code: Signal, up, step, name: str) -> None:
-    """Move a thermometer count (``len(code)`` flip-flops, bit i set while the count
-    exceeds i) one up (``up``) or down, where ``step`` is high.
-
-    Two LUT levels for any ``up`` and ``step`` of up to four inputs each: first
-    ``up ? below : above`` per bit (one LUT with ``up``'s inputs inlined), then the
-    choice between that and the bit itself.
-    """
-    n = len(code)
-    for i in range(n):
-        below = code[i - 1] if i > 0 else 1
-        above = code[i + 1] if i + 1 < n else 0
-        moved = lut_wire(m, Mux(up, below, above), f"{name}_moved{i}")
-        m.d.sync += code[i].eq(Mux(step, moved, code[i]))
 
 
 class ResultBuffer(wiring.Component):

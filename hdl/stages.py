@@ -1,9 +1,9 @@
 """The pipeline stages: thermometer encoder and LUT layers.
 
 Every stage is a :class:`~amaranth.lib.wiring.Component` with a flat bit-vector
-input ``i``, output ``o`` and a shared clock enable ``en`` (the whole pipeline holds
-when the consumer of the last stage is not ready). A registered stage captures its
-result when ``en`` is high; an unregistered one is purely combinational, so the
+input ``i``, output ``o`` and a clock enable ``en`` (``Inference`` ties it high: its
+pipeline never stalls, and back-pressure is absorbed by its output buffer). A
+registered stage captures its result when ``en`` is high; an unregistered one is purely combinational, so the
 same component serves "a register after every layer" and "every N layers".
 """
 

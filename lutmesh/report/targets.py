@@ -62,6 +62,9 @@ TARGETS = {
         # flip-flops first, keeping a synchronous reset only where at least 16
         # flip-flops share it (the design's own reset), keeps that logic in LUTs and
         # lets the placer pack blocks fully; the real reset then stays off the LUTs.
+        # Likewise an enable is kept only where at least 8 flip-flops (a block) share
+        # it: the block's 8 cells also share one enable net, and enables of a few
+        # flip-flops each scattered the output buffer over the die.
         between=("dfflegalize -cell $_DFF_?_ 0 -cell $_DFFE_?P_ 0 -cell $_SDFF_?P?_ 0 "
                  "-cell $_SDFFCE_?P?P_ 0 -minsrst 16 -mince 8"),
         between_after="map_ffs"),
