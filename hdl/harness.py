@@ -21,7 +21,7 @@ from .inference import Inference
 __all__ = ["PinHarness"]
 
 
-PIN_REGISTERS = 2
+PIN_REGISTERS = 3
 
 
 def _retimed(m: Module, value, name: str):

@@ -16,13 +16,14 @@ keeps a high-fanout reset net off thousands of flip-flops.
 
 from __future__ import annotations
 
-from amaranth import Const, Module, Mux, Signal
+from amaranth import Const, Module, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..netlist import Netlist
+from .credits import CreditCounter
 from .readout import ReadoutTree
-from .result_buffer import ResultBuffer, lut_wire
+from .result_buffer import ResultBuffer
 from .stages import Encoder, LutLayerStage
 
 __all__ = ["Inference", "feature_layout", "output_layout"]
@@ -38,22 +39,6 @@ def output_layout(readout: ReadoutTree, with_scores: bool) -> data.StructLayout:
     if with_scores:
         fields["scores"] = data.ArrayLayout(readout.score_width, len(readout.scores))
     return data.StructLayout(fields)
-
-
-def _thermometer_step(m: Module, code: Signal, up, step, name: str) -> None:
-    """Move a thermometer count (``len(code)`` flip-flops, bit i set while the count
-    exceeds i) one up (``up``) or down, where ``step`` is high.
-
-    Two LUT levels for any ``up`` and ``step`` of up to four inputs each: first
-    ``up ? below : above`` per bit (one LUT with ``up``'s inputs inlined), then the
-    choice between that and the bit itself.
-    """
-    n = len(code)
-    for i in range(n):
-        below = code[i - 1] if i > 0 else 1
-        above = code[i + 1] if i + 1 < n else 0
-        moved = lut_wire(m, Mux(up, below, above), f"{name}_moved{i}")
-        m.d.sync += code[i].eq(Mux(step, moved, code[i]))
 
 
 class Inference(wiring.Component):
@@ -120,7 +105,7 @@ class Inference(wiring.Component):
         valid = Signal(self.pipeline_latency, name="valid_pipe")
         m.d.sync += valid.eq((valid << 1) | accept)
 
-        # Results wait in the output buffer; the credits below guarantee it never
+        # Results wait in the output buffer; the credit counter guarantees it never
         # overflows. Measured on the default digits model (iCE40 / ECP5 MHz): a
         # block-RAM ring 60.8 / 167.0, Amaranth's SyncFIFOBuffered 76.3 / 193.1 (its
         # full check was the iCE40 critical path), a flip-flop/LUT-RAM ring with a
@@ -131,17 +116,8 @@ class Inference(wiring.Component):
         if self._with_scores:
             m.d.comb += buffer.i.payload.scores.eq(readout.scores)
         wiring.connect(m, buffer.o, wiring.flipped(self.o))
-        take = self.o.valid & self.o.ready
 
-        # Credits: samples accepted and not yet taken, as a thermometer code. It is
-        # stepped a cycle late, from flip-flops only (last cycle's accept is the
-        # valid pipeline's first bit; last cycle's take is registered), so its logic
-        # is two LUT levels whatever synthesis shares; ``i.ready`` adds those two
-        # pending steps back in: one LUT of four flip-flops.
-        took = Signal(name="took")
-        m.d.sync += took.eq(take)
-        held = Signal(self.capacity, name="held")
-        pending = Mux(valid[0], Mux(took, held[-1], held[-2]), Mux(took, 0, held[-1]))
-        m.d.comb += self.i.ready.eq(~pending)
-        _thermometer_step(m, held, valid[0], valid[0] ^ took, "held")
+        m.submodules.credits = credits = CreditCounter(self.capacity)
+        m.d.comb += [credits.i_valid.eq(self.i.valid), self.i.ready.eq(credits.i_ready),
+                     credits.o_valid.eq(self.o.valid), credits.o_ready.eq(self.o.ready)]
         return m

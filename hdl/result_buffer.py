@@ -4,7 +4,8 @@ The pipeline in front of it never stalls, so this buffer is what makes
 back-pressure work: the core's credit counter guarantees it never overflows, and
 it therefore has no full check. It is built for an iCE40 UP5K at 100 MHz, where
 a register-to-register path has room for about two LUT levels and their routes;
-every path here is at most two LUT4s deep:
+every path here is at most two LUT4s deep, the first level being a module of its
+own (:class:`LutLevel`) so that synthesis cannot make it deeper:
 
 * ``o.valid`` and ``o.payload`` are flip-flops: an output register with a skid
   register behind it, so the queue sees a *registered* ready. Read out of a
@@ -25,20 +26,33 @@ from amaranth import Module, Mux, Shape, Signal, Value
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["ResultBuffer", "lut_wire"]
+__all__ = ["LutLevel", "ResultBuffer"]
 
 
-def lut_wire(m: Module, value, name: str) -> Signal:
-    """``value`` on a wire that synthesis keeps, i.e. the output of its own LUT(s).
+class LutLevel:
+    """The first LUT level of some two-level logic, as a module of its own.
 
-    Yosys's LUT mapper (ABC) knows nothing of routing: it happily builds three LUT
-    levels where two would do, as long as no path gets longer than the longest
-    carry chain. On an iCE40 UP5K every LUT level costs a route of 1.7-5 ns, so the
-    logic that must be two levels deep names its first level explicitly.
+    Yosys's LUT mapper (ABC) knows nothing of routing: it builds three LUT levels
+    where two would do whenever something else in the same module is that deep,
+    and on an iCE40 UP5K every LUT level costs a route of 1.7-5 ns. Wires marked
+    ``keep`` did not stop it: with them, 125 of this buffer's 137 flip-flops were
+    still three LUTs deep (``opt_dff`` folds the multiplexers around them into
+    enables and ABC rebuilds the logic from there). Synthesised with hierarchy kept
+    (as ``lutmesh report`` does), a module boundary is a hard cut: every function of
+    at most four inputs here is one LUT, and logic of at most four inputs taken from
+    these wires and flip-flops is one more.
     """
-    wire = Signal(len(value), name=name, attrs={"keep": 1})
-    m.d.comb += wire.eq(value)
-    return wire
+
+    def __init__(self, m: Module, name: str):
+        self._module = Module()
+        m.submodules[name] = self._module
+
+    def wire(self, value, name: str) -> Signal:
+        """``value`` (a function of at most four inputs per bit) as a first-level wire."""
+        value = Value.cast(value)
+        wire = Signal(len(value), name=name)
+        self._module.d.comb += wire.eq(value)
+        return wire
 
 
 class ResultBuffer(wiring.Component):
@@ -58,9 +72,13 @@ class ResultBuffer(wiring.Component):
     ----------
     i : In(stream.Signature(layout, always_ready=True))
     o : Out(stream.Signature(layout))
-    tail, shift, skid_valid : Signal
-        Control state, visible to testbenches: the one-hot write position (its top
-        bit: the queue is full), the queue-shifts flag and the skid register's valid.
+    queued, tail, shift, skid_valid : Signal
+        Control state, visible to testbenches: whether the queue holds a result; the
+        write position, one-hot over entries 1 up to the queue's depth (all zero:
+        entry 0, or the queue is empty; the top bit: the queue is full); the
+        queue-shifts flag and the skid register's valid. Every register resets to 0:
+        the iCE40 flow inverts a flip-flop that starts at 1, and that inverter is a
+        LUT level of its own where it meets a module boundary.
     """
 
     LATENCY = 2  # clock edges from a write to the result being offered (buffer empty)
@@ -71,7 +89,8 @@ class ResultBuffer(wiring.Component):
         self._layout = layout
         self.capacity = capacity
         # one-hot: where the next result goes = how many wait (the top bit: full)
-        self.tail = Signal(capacity - 1, name="tail", init=1)
+        self.queued = Signal(name="queued")
+        self.tail = Signal(capacity - 2, name="tail")
         self.shift = Signal(name="shift")
         self.skid_valid = Signal(name="skid_valid")
         super().__init__({
@@ -84,41 +103,47 @@ class ResultBuffer(wiring.Component):
         depth = self.capacity - 2  # the output and skid registers hold the other two
         width = Shape.cast(self._layout).width
         entries = [Signal(width, name=f"entry{k}", reset_less=True) for k in range(depth)]
-        tail, shift, skid_valid = self.tail, self.shift, self.skid_valid
+        queued, shift, skid_valid = self.queued, self.shift, self.skid_valid
+        tail = [~queued] + list(self.tail)  # one-hot over entries 0 .. depth
         skid = Signal(width, name="skid", reset_less=True)
         out = Signal(width, name="out", reset_less=True)
         out_valid = Signal(name="out_valid")
 
         write = self.i.valid
-        queued = ~tail[0]
-        load = self.o.ready | ~out_valid
+        first = LutLevel(m, "first_level")
+        # Every register below is one LUT of at most four inputs, each a flip-flop, a
+        # port or a ``first`` wire: two LUT levels from any flip-flop.
+        load = self.o.ready | ~out_valid  # the output register is empty or taken
         # The queue's head leaves when the skid register is empty: a registered ready.
-        # ``shift`` is always ``queued & ~skid_valid``, but as a flip-flop of its own
-        # (computed from both bits' next values), so the queue's logic below is two
-        # LUT levels whatever LUTs synthesis chooses to share.
-        next_queued = ~Mux(write, 0, Mux(shift, tail[1], tail[0]))
-        next_skid_valid = ~load & (skid_valid | shift)
+        # ``shift`` is always ``queued & ~skid_valid``, but a flip-flop of its own
+        # (computed from both bits' next values), so nothing here waits for that AND.
+        next_queued = first.wire(~Mux(write, 0, Mux(shift, tail[1], tail[0])), "next_queued")
+        next_skid_valid = first.wire(~load & (skid_valid | shift), "next_skid_valid")
         m.d.sync += shift.eq(next_queued & ~next_skid_valid)
-        # Every entry and tail bit is two LUT levels: first, from flip-flops only,
-        # "the tail bit / entry after a possible shift"; then the write on top.
-        here = [lut_wire(m, Mux(shift, tail[k + 1] if k < depth else 0, tail[k]), f"here{k}")
+        # first: "the tail bit / entry after a possible shift", and whether the write
+        # lands here; then the write on top
+        here = [first.wire(Mux(shift, tail[k + 1] if k < depth else 0, tail[k]), f"here{k}")
                 for k in range(depth + 1)]
         for k, entry in enumerate(entries):
             above = entries[k + 1] if k + 1 < depth else 0
-            moved = lut_wire(m, Mux(shift, above, entry), f"moved{k}")
-            m.d.sync += entry.eq(Mux(write & here[k], Value.cast(self.i.payload), moved))
-        for k in range(depth + 1):
-            # written: the tail moves up (the bit below's "here"); else it shifts
-            m.d.sync += tail[k].eq(Mux(write, here[k - 1] if k > 0 else 0, here[k]))
+            moved = first.wire(Mux(shift, above, entry), f"moved{k}")
+            written = first.wire(write & Mux(shift, tail[k + 1], tail[k]), f"written{k}")
+            m.d.sync += entry.eq(Mux(written, Value.cast(self.i.payload), moved))
+        # written: the tail moves up (the bit below's "here"); else it shifts
+        m.d.sync += queued.eq(next_queued)
+        for k in range(1, depth + 1):
+            m.d.sync += tail[k].eq(Mux(write, here[k - 1], here[k]))
 
-        # output and skid registers: the output loads when it is empty or taken,
-        # from the skid register if that holds a result, else from the queue's head;
-        # a head that leaves while the output is held goes to the skid register
-        with m.If(load):
-            m.d.sync += [out.eq(Mux(skid_valid, skid, entries[0])),
-                         out_valid.eq(skid_valid | queued),
-                         skid_valid.eq(0)]
-        with m.Elif(shift):
-            m.d.sync += [skid.eq(entries[0]), skid_valid.eq(1)]
+        # Output and skid registers: the output loads when it is empty or taken, from
+        # the skid register if that holds a result, else from the queue's head; a head
+        # that leaves while the output is held goes to the skid register.
+        head = first.wire(Mux(skid_valid, skid, entries[0]), "head")
+        to_skid = first.wire(shift & ~load, "to_skid")
+        m.d.sync += [
+            out.eq(Mux(load, head, out)),
+            out_valid.eq(Mux(load, skid_valid | queued, out_valid)),
+            skid.eq(Mux(to_skid, entries[0], skid)),
+            skid_valid.eq(next_skid_valid),
+        ]
         m.d.comb += [self.o.valid.eq(out_valid), self.o.payload.eq(out)]
         return m

@@ -2,15 +2,15 @@
 
 Reports (LUTs per stage) and activity summaries (toggles per stage) name stages the
 same way: ``input``, ``encoder``, ``layer0`` …, ``readout``, ``output_buffer``,
-``control``, ``harness``.
+``credits``, ``control``, ``harness``.
 """
 
 import re
 
 __all__ = ["stage_sort_key"]
 
-_RANK = {"input": 0, "encoder": 1, "readout": 3, "output_buffer": 4, "control": 5,
-         "harness": 6}
+_RANK = {"input": 0, "encoder": 1, "readout": 3, "output_buffer": 4, "credits": 5,
+         "control": 6, "harness": 7}
 
 
 def stage_sort_key(name: str) -> tuple:

@@ -36,7 +36,7 @@ def run_buffer(capacity, n, write_p, ready_p, seed, *, writer_capacity=None):
                 return
             # the shift flip-flop is the registered form of "queued, skid empty"
             invariant.append(ctx.get(dut.shift) ==
-                             (not (ctx.get(dut.tail) & 1) and not ctx.get(dut.skid_valid)))
+                             (ctx.get(dut.queued) and not ctx.get(dut.skid_valid)))
 
     sim = Simulator(dut)
     sim.add_clock(1e-8)
