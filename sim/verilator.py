@@ -134,6 +134,12 @@ def run_testbench(build: SimBuild, job_path: Path, result_path: Path, work_dir: 
     """
     runner = _runner_class()()
     runner.trace_kind = build.trace
+    # the simulator runs in ``work_dir``: a relative path (``--out build``) would not
+    # be found from there
+    job_path, result_path, work_dir = (Path(p).resolve() for p in (job_path, result_path,
+                                                                   work_dir))
+    if trace_file is not None:
+        trace_file = Path(trace_file).resolve()
     work_dir.mkdir(parents=True, exist_ok=True)
     env = {f"{env_prefix}_JOB": str(job_path), f"{env_prefix}_RESULT": str(result_path),
            "COCOTB_LOG_LEVEL": os.environ.get("COCOTB_LOG_LEVEL", "WARNING")}
