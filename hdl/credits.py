@@ -12,7 +12,7 @@ from amaranth import Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from .result_buffer import LutLevel
+from .lut_level import LutLevel
 
 __all__ = ["CreditCounter"]
 

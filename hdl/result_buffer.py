@@ -13,8 +13,8 @@ own (:class:`LutLevel`) so that synthesis cannot make it deeper:
   critical path of the default digits model, 15.1 ns, once the harness registered
   it);
 * the queue shifts towards the output: its oldest entry is always entry 0, and a
-  result is written at the tail, marked by a one-hot register that also says
-  whether the queue is empty. Shift-in queues and rings need a 26-way read
+  result is written at the tail, marked by a one-hot register (with a flag for
+  "not empty" standing in for entry 0). Shift-in queues and rings need a 26-way read
   multiplexer instead.
 
 A result written on one clock edge is offered after the second.
@@ -26,33 +26,9 @@ from amaranth import Module, Mux, Shape, Signal, Value
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["LutLevel", "ResultBuffer"]
+from .lut_level import LutLevel
 
-
-class LutLevel:
-    """The first LUT level of some two-level logic, as a module of its own.
-
-    Yosys's LUT mapper (ABC) knows nothing of routing: it builds three LUT levels
-    where two would do whenever something else in the same module is that deep,
-    and on an iCE40 UP5K every LUT level costs a route of 1.7-5 ns. Wires marked
-    ``keep`` did not stop it: with them, 125 of this buffer's 137 flip-flops were
-    still three LUTs deep (``opt_dff`` folds the multiplexers around them into
-    enables and ABC rebuilds the logic from there). Synthesised with hierarchy kept
-    (as ``lutmesh report`` does), a module boundary is a hard cut: every function of
-    at most four inputs here is one LUT, and logic of at most four inputs taken from
-    these wires and flip-flops is one more.
-    """
-
-    def __init__(self, m: Module, name: str):
-        self._module = Module()
-        m.submodules[name] = self._module
-
-    def wire(self, value, name: str) -> Signal:
-        """``value`` (a function of at most four inputs per bit) as a first-level wire."""
-        value = Value.cast(value)
-        wire = Signal(len(value), name=name)
-        self._module.d.comb += wire.eq(value)
-        return wire
+__all__ = ["ResultBuffer"]
 
 
 class ResultBuffer(wiring.Component):
