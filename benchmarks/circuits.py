@@ -21,7 +21,8 @@ import numpy as np
 from lutmesh.errors import DataError
 from lutmesh.explain.circuits import AblatedModel, find_class_circuit
 from lutmesh.explain.fields import receptive_fields
-from lutmesh.train import TrainConfig, fit, load_dataset
+from lutmesh.datasets import load_dataset
+from lutmesh.train import TrainConfig, fit
 
 LAYERS = {"digits": "8x8x8,4x4x40", "fashion-mnist": "14x14x16,7x7x40,4x4x120"}
 EXTRA = {"fashion-mnist": dict(thermometer_bits=3, epochs=8, batch_size=256)}

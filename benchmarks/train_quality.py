@@ -11,7 +11,8 @@ import argparse
 import statistics
 
 from lutmesh.errors import DataError
-from lutmesh.train import TrainConfig, fit, load_dataset
+from lutmesh.datasets import load_dataset
+from lutmesh.train import TrainConfig, fit
 
 CONFIGS = {
     "digits": {"default (K=4)": {}, "K=6 8x8x4,4x4x30": dict(lut_inputs=6, layers="8x8x4,4x4x30"),

@@ -77,7 +77,7 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
 
 def run_run(args: argparse.Namespace) -> int:
     from ..netlist import Netlist
-    from ..sim.cli import labelled_samples
+    from ..samples import labelled_samples
     from .client import open_port, run_samples
 
     if args.samples is not None and args.samples < 1:

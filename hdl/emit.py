@@ -15,7 +15,8 @@ from pathlib import Path
 from amaranth.back import verilog
 
 from .. import __version__
-from ..netlist import Netlist, atomic_write_text
+from ..files import atomic_write_text
+from ..netlist import Netlist
 from ..tools import package_version
 from .inference import Inference
 

@@ -14,9 +14,10 @@ from amaranth import Cat, Const, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from ..names import node_names
 from ..netlist import LutLayer, ThermometerEncoder
 
-__all__ = ["Encoder", "LutLayerStage", "node_names"]
+__all__ = ["Encoder", "LutLayerStage"]
 
 
 def drive(m: Module, target: Signal, value, en, registered: bool) -> None:
@@ -26,24 +27,6 @@ def drive(m: Module, target: Signal, value, en, registered: bool) -> None:
             m.d.sync += target.eq(value)
     else:
         m.d.comb += target.eq(value)
-
-
-def node_names(layer: LutLayer, index: int) -> list[str]:
-    """``l{layer}_r{row}_c{col}``, with ``_{k}`` when a cell holds several nodes."""
-    keys = [tuple(int(v) for v in p) for p in layer.positions]
-    counts: dict[tuple, int] = {}
-    for key in keys:
-        counts[key] = counts.get(key, 0) + 1
-    seen: dict[tuple, int] = {}
-    names = []
-    for key in keys:
-        base = f"l{index}_r{key[0]}_c{key[1]}"
-        if counts[key] > 1:
-            names.append(f"{base}_{seen.get(key, 0)}")
-            seen[key] = seen.get(key, 0) + 1
-        else:
-            names.append(base)
-    return names
 
 
 class Encoder(wiring.Component):

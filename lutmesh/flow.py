@@ -14,7 +14,7 @@ import json
 import time
 from pathlib import Path
 
-from .netlist import atomic_write_text
+from .files import atomic_write_text
 
 __all__ = ["add_flow_arguments", "run_flow"]
 
@@ -62,10 +62,11 @@ def run_flow(args: argparse.Namespace) -> int:
     from .netlist import Netlist
     from .report.cli import parse_targets, print_summary
     from .report.report import make_report
-    from .sim.cli import print_table, verification_samples
+    from .samples import verification_samples
+    from .sim.cli import print_table
     from .sim.verify import verify
     from .train.config import load_config
-    from .train.datasets import load_dataset
+    from .datasets import load_dataset
     from .train.trainer import fit
 
     out: Path = args.out

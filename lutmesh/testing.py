@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .samples import random_inputs, random_raw_inputs  # re-exported for tests
 from .netlist import (LutLayer, Netlist, Quantizer, Readout, ThermometerEncoder,
                       centre_distances, grid_positions)
 
@@ -99,19 +100,3 @@ def random_netlist(seed: int = 0, *, features: int | None = None, k: int | None 
                    tuple(f"class{c}" for c in range(n_classes)),
                    tuple(f"x{f}" for f in range(n_feat)),
                    {"dataset": "random", "seed": seed})
-
-
-def random_inputs(net: Netlist, samples: int, seed: int = 0) -> np.ndarray:
-    """Random quantised feature vectors (S, F) covering each feature's full range."""
-    rng = np.random.default_rng(seed)
-    return rng.integers(0, 1 << net.quantizer.bits, size=(samples, net.n_features))
-
-
-def random_raw_inputs(net: Netlist, samples: int, seed: int = 0) -> np.ndarray:
-    """Raw features whose quantisation is :func:`random_inputs` (every code reachable).
-
-    ``offset + q / scale`` lands on the centre of code ``q``'s interval, so the
-    quantiser gives back exactly ``q``: verification then sees the full input range.
-    """
-    q = random_inputs(net, samples, seed)
-    return net.quantizer.offset + q / net.quantizer.scale

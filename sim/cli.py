@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError
 
-__all__ = ["add_verify_arguments", "run_verify", "verification_samples", "labelled_samples"]
+__all__ = ["add_verify_arguments", "run_verify", "print_table"]
 
 EXIT_MISMATCH = 1
 
@@ -42,42 +42,9 @@ def _sample_count(text: str) -> int | None:
     return n
 
 
-def labelled_samples(net, dataset: str | None, count: int | None, seed: int, *,
-                     data_dir=None, label_column=None):
-    """Raw test-split features, their labels (None for random data) and where they came from.
-
-    ``dataset`` None means the model's own; 'random' (or a model that records no
-    dataset) gives ``count`` (default 1000) seeded random samples covering every code.
-    """
-    import numpy as np
-
-    from ..testing import random_raw_inputs
-
-    name = dataset or net.meta.get("dataset")
-    if name is None or name == "random":
-        n = count or 1000
-        return random_raw_inputs(net, n, seed=seed), None, f"random ({n} samples, seed {seed})"
-    from ..train.datasets import load_dataset
-
-    ds = load_dataset(name, data_dir=data_dir, label_column=label_column)
-    X, y = np.asarray(ds.X_test, dtype=np.float64), np.asarray(ds.y_test)
-    if X.shape[1] != net.n_features:
-        raise DataError(f"{name}: {X.shape[1]} features, the model expects {net.n_features}")
-    if count is not None:
-        X, y = X[:count], y[:count]
-    return X, y, f"{ds.name} test split ({len(X)} samples)"
-
-
-def verification_samples(net, dataset: str | None, count: int | None, seed: int, *,
-                         data_dir=None, label_column=None):
-    """Raw test-split features to verify on (and a label saying where they came from)."""
-    X, _, source = labelled_samples(net, dataset, count, seed, data_dir=data_dir,
-                                    label_column=label_column)
-    return X, source
-
-
 def run_verify(args: argparse.Namespace) -> int:
     from ..netlist import Netlist
+    from ..samples import verification_samples
     from .verify import verify
 
     count = _sample_count(args.samples)

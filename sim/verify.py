@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError, NetlistError
-from ..netlist import Netlist, atomic_write_text
+from ..files import atomic_write_text
+from ..netlist import Netlist
 from ..tools import package_version
 from .scoreboard import SCENARIOS, Scenario, ScenarioRecord, check_scenario
 

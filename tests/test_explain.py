@@ -123,7 +123,7 @@ def test_explain_cli_on_a_trained_model_and_the_exported_circuit_verifies(tmp_pa
     audit = json.loads((out / "audit_0.json").read_text())
     assert audit["steps"] and audit["decisive_feature_names"]
     from lutmesh.netlist import Netlist
-    from lutmesh.train.datasets import load_dataset
+    from lutmesh.datasets import load_dataset
 
     ds = load_dataset("iris")
     circuit = Netlist.load(out / "circuit_1.npz")

@@ -8,7 +8,7 @@ from lutmesh.cli import main
 from lutmesh.netlist import projected_centre
 from lutmesh.train import fit, train
 from lutmesh.train.config import TrainConfig, load_config
-from lutmesh.train.datasets import load_dataset
+from lutmesh.datasets import load_dataset
 
 SMALL = dict(layers="4x4x4,2x2x10", epochs=3, progress=False)
 

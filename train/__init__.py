@@ -1,8 +1,6 @@
 """The numpy trainer of local LUT meshes: data in, a bit-exact netlist out."""
 
 from .config import TrainConfig, load_config
-from .datasets import Dataset, load_dataset
 from .trainer import TrainResult, fit, train
 
-__all__ = ["train", "fit", "TrainResult", "TrainConfig", "load_config", "Dataset",
-           "load_dataset"]
+__all__ = ["train", "fit", "TrainResult", "TrainConfig", "load_config"]

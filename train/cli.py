@@ -44,9 +44,9 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from ..netlist import atomic_write_text
+    from ..files import atomic_write_text
     from .config import load_config
-    from .datasets import load_dataset
+    from ..datasets import load_dataset
     from .trainer import fit
 
     overrides = {name: getattr(args, name) for name in _OPTIONS}

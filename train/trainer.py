@@ -18,9 +18,9 @@ import numpy as np
 from ..errors import ConfigError, DataError
 from ..netlist import LutLayer, Netlist, Readout
 from .config import TrainConfig
-from .datasets import Dataset
+from ..datasets import Dataset
 from .encoding import fit_quantizer, fit_thermometer, input_positions
-from .prune import simplify
+from ..prune import simplify
 from .relaxed import DTYPE, RelaxedLutLayer
 from .wiring import layer_positions, wire_layer
 
@@ -164,7 +164,7 @@ def fit(dataset: Dataset | str, config: TrainConfig | None = None) -> TrainResul
     Deterministic: the same dataset, config and seed give identical netlist arrays.
     """
     if isinstance(dataset, str):
-        from .datasets import load_dataset
+        from ..datasets import load_dataset
 
         dataset = load_dataset(dataset)
     config = config or TrainConfig()

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from lutmesh.testing import random_inputs, random_netlist
-from lutmesh.train.prune import restrict_table, simplify
+from lutmesh.prune import restrict_table, simplify
 
 
 @pytest.mark.parametrize("seed", range(40))

@@ -253,7 +253,7 @@ def find_class_circuit(model: AblatedModel, c: int, tolerance: float = 0.01) -> 
 
 def circuit_netlist(model: AblatedModel, circuit: ClassCircuit) -> Netlist:
     """The circuit as a netlist: other nodes constant, then exactly simplified."""
-    from ..train.prune import simplify
+    from ..prune import simplify
 
     net = model.net
     keep = np.zeros(model.n_nodes, dtype=bool)

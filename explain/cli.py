@@ -41,7 +41,7 @@ def _classes(net, wanted):
 
 def run_explain(args: argparse.Namespace) -> int:
     from ..netlist import Netlist
-    from ..train.datasets import load_dataset
+    from ..datasets import load_dataset
     from .explain import explain
 
     if not 0 <= args.tolerance <= 100:

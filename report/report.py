@@ -10,7 +10,8 @@ import json
 import time
 from pathlib import Path
 
-from ..netlist import Netlist, atomic_write_text
+from ..files import atomic_write_text
+from ..netlist import Netlist
 from ..stages import stage_sort_key
 from ..tools import package_version
 from .energy import estimate_energy

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..netlist import Netlist, atomic_write_text
+from ..files import atomic_write_text
+from ..netlist import Netlist
 from .audit import audit_sample
 from .circuits import AblatedModel, circuit_netlist, find_class_circuit
 from .fields import field_summary, receptive_fields
 from .formulas import layer_patterns, node_formula
-from .names import bit_names, layer_names
+from ..names import bit_names, layer_names
 from .pictures import activation_picture, audit_picture, circuit_picture, fields_picture
 
 __all__ = ["explain"]

@@ -6,7 +6,7 @@ import pytest
 
 from lutmesh.cli import main
 from lutmesh.errors import DataError
-from lutmesh.train.datasets import load_dataset, read_idx
+from lutmesh.datasets import load_dataset, read_idx
 
 
 def test_digits_split_is_fixed():

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..netlist import Netlist
-from ..report.charts import _figure, _save
+from ..charts import pyplot, save_figure
 
 __all__ = ["activation_picture", "circuit_picture", "fields_picture", "audit_picture",
            "node_xy"]
@@ -43,7 +43,7 @@ def _input_xy(net: Netlist) -> np.ndarray:
 def activation_picture(net: Netlist, outs: list[np.ndarray], labels: np.ndarray,
                        path: Path) -> Path:
     """Per layer and class: each node's firing rate on that class's training samples."""
-    plt = _figure()
+    plt = pyplot()
     n_cls = net.n_classes
     fig, axes = plt.subplots(len(net.layers), n_cls, figsize=(1.6 * n_cls, 1.7 * len(net.layers)),
                              squeeze=False)
@@ -63,15 +63,14 @@ def activation_picture(net: Netlist, outs: list[np.ndarray], labels: np.ndarray,
             if c == 0:
                 ax.set_ylabel(f"layer {i}", fontsize=8)
     fig.suptitle("firing rate of every node, per class (training data)", fontsize=9)
-    path = _save(fig, path)
-    plt.close(fig)
+    path = save_figure(fig, path)
     return path
 
 
 def circuit_picture(net: Netlist, keep: np.ndarray, offsets: np.ndarray, cls: int,
                     path: Path) -> Path:
     """The class circuit on the mesh: panels input → layers, kept nodes and their links."""
-    plt = _figure()
+    plt = pyplot()
     panels = len(net.layers) + 1
     fig, ax = plt.subplots(figsize=(3.2 * panels, 3.4))
     gap = 0.25
@@ -111,14 +110,13 @@ def circuit_picture(net: Netlist, keep: np.ndarray, offsets: np.ndarray, cls: in
                 ha="center", fontsize=8)
     ax.set_axis_off()
     ax.set_title(f"class circuit for {net.class_names[cls]}: {int(keep.sum())} nodes", fontsize=9)
-    path = _save(fig, path)
-    plt.close(fig)
+    path = save_figure(fig, path)
     return path
 
 
 def fields_picture(net: Netlist, fields: list[np.ndarray], image_shape, path: Path) -> Path:
     """Per layer: how many nodes depend on each input feature (and field-size histogram)."""
-    plt = _figure()
+    plt = pyplot()
     fig, axes = plt.subplots(2, len(fields), figsize=(3.2 * len(fields), 5.6), squeeze=False)
     for i, f in enumerate(fields):
         use = f.sum(axis=0)
@@ -136,14 +134,13 @@ def fields_picture(net: Netlist, fields: list[np.ndarray], image_shape, path: Pa
         axes[1][i].hist(sizes, bins=np.arange(sizes.max() + 2) - 0.5, color="tab:green")
         axes[1][i].set_title(f"layer {i}: receptive field (features), mean {sizes.mean():.1f}",
                              fontsize=8)
-    path = _save(fig, path)
-    plt.close(fig)
+    path = save_figure(fig, path)
     return path
 
 
 def audit_picture(net: Netlist, x_raw: np.ndarray, audit: dict, image_shape, path: Path) -> Path:
     """The sample, with the features that decided it outlined."""
-    plt = _figure()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(3.6, 3.6))
     decisive = np.zeros(net.n_features, dtype=bool)
     decisive[audit["decisive_features"]] = True
@@ -157,6 +154,5 @@ def audit_picture(net: Netlist, x_raw: np.ndarray, audit: dict, image_shape, pat
         ax.bar(np.arange(net.n_features), x_raw, color=np.where(decisive, "tab:red", "0.7"))
         ax.set_xlabel("feature (red: decided this sample)", fontsize=8)
     ax.set_title(f"predicted {audit['class_name']}; {decisive.sum()} deciding inputs", fontsize=9)
-    path = _save(fig, path)
-    plt.close(fig)
+    path = save_figure(fig, path)
     return path

@@ -4,10 +4,27 @@ Node names are the ones the generated Verilog uses (``l1_r2_c3``), so a formula
 read here can be found in a waveform or a synthesis report.
 """
 
-from ..hdl.stages import node_names
-from ..netlist import Netlist
+from .netlist import LutLayer, Netlist
 
-__all__ = ["feature_label", "bit_names", "layer_names"]
+__all__ = ["node_names", "feature_label", "bit_names", "layer_names"]
+
+
+def node_names(layer: LutLayer, index: int) -> list[str]:
+    """``l{layer}_r{row}_c{col}``, with ``_{k}`` when a cell holds several nodes."""
+    keys = [tuple(int(v) for v in p) for p in layer.positions]
+    counts: dict[tuple, int] = {}
+    for key in keys:
+        counts[key] = counts.get(key, 0) + 1
+    seen: dict[tuple, int] = {}
+    names = []
+    for key in keys:
+        base = f"l{index}_r{key[0]}_c{key[1]}"
+        if counts[key] > 1:
+            names.append(f"{base}_{seen.get(key, 0)}")
+            seen[key] = seen.get(key, 0) + 1
+        else:
+            names.append(base)
+    return names
 
 
 def feature_label(net: Netlist, f: int) -> str:
@@ -28,8 +45,3 @@ def bit_names(net: Netlist) -> list[str]:
 
 def layer_names(net: Netlist) -> list[list[str]]:
     return [node_names(layer, i) for i, layer in enumerate(net.layers)]
-
-
-def input_names(net: Netlist, layer: int) -> list[str]:
-    """Names of the signals layer ``layer`` reads."""
-    return bit_names(net) if layer == 0 else layer_names(net)[layer - 1]

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
+from .errors import DataError
 
 __all__ = ["Dataset", "load_dataset", "BUILTIN", "FASHION_MNIST_DIR"]
 

@@ -50,7 +50,7 @@ def load_activity(path: Path, net) -> dict:
 
 def measure_activity(net, out_dir: Path, log=print) -> dict:
     """A full-rate run with SAIF on the model's test split (or random data)."""
-    from ..sim.cli import verification_samples
+    from ..samples import verification_samples
     from ..sim.scoreboard import Scenario
     from ..sim.verify import verify
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ToolError
-from ..netlist import Netlist, atomic_write_text
+from ..files import atomic_write_text
+from ..netlist import Netlist
 from ..tools import run_tool, yowasp_tool
 from .targets import Target
 

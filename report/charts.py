@@ -2,33 +2,15 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
-from ..netlist import atomic_write_bytes
+from ..charts import pyplot, save_figure
 
 __all__ = ["resources_chart", "energy_chart"]
 
 
-def _figure():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, path: Path) -> Path:
-    buf = io.BytesIO()
-    # no timestamp in the PNG: the same report gives the same bytes
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
-    atomic_write_bytes(path, buf.getvalue())
-    return path
-
-
 def resources_chart(report: dict, path: str | Path) -> Path:
-    plt = _figure()
+    plt = pyplot()
     stages = list(report["cells_by_stage"])
     kinds = [("luts", report["lut_unit"] + "s"), ("ffs", "flip-flops"), ("carries", "carries")]
     fig, ax = plt.subplots(figsize=(7, 3.6))
@@ -44,13 +26,11 @@ def resources_chart(report: dict, path: str | Path) -> Path:
                  f"{report['nodes']:,} nodes")
     ax.legend(frameon=False)
     ax.grid(axis="y", alpha=0.3)
-    out = _save(fig, Path(path))
-    plt.close(fig)
-    return out
+    return save_figure(fig, path)
 
 
 def energy_chart(report: dict, path: str | Path) -> Path:
-    plt = _figure()
+    plt = pyplot()
     e = report["energy_pj_per_inference"]
     parts = dict(e["dynamic_by_stage"])
     parts["clock"] = e["clock"]
@@ -63,6 +43,4 @@ def energy_chart(report: dict, path: str | Path) -> Path:
     ax.set_title(f"{report['target']}: {e['total']:.1f} pJ/inference at "
                  f"{e['frequency_mhz']:.0f} MHz (estimate, {e['uncertainty'].split(' ')[0]})")
     ax.grid(axis="x", alpha=0.3)
-    out = _save(fig, Path(path))
-    plt.close(fig)
-    return out
+    return save_figure(fig, path)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..netlist import LutLayer, Netlist, Readout, ThermometerEncoder
+from .netlist import LutLayer, Netlist, Readout, ThermometerEncoder
 
 __all__ = ["simplify", "restrict_table"]
 
