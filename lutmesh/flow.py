@@ -1,9 +1,11 @@
 """``lutmesh flow``: train → emit → verify → report, reusing what has not changed.
 
 Each stage writes into ``--out`` and records what it was made from; a re-run
-skips a stage whose inputs are unchanged: training when the dataset and the full
-config match ``model.metrics.json``, the rest when the netlist hash matches the
-one recorded in the stage's own JSON. The run ends with a one-screen summary,
+skips a stage whose inputs are unchanged. Each stage owns that check (its
+``is_current``): training compares the dataset and the full config with
+``model.metrics.json``; emit the netlist hash, options and tool versions with the
+manifest; verify and report the Verilog's sha256 with the manifest's. Before the
+summary the flow checks that verify and every report saw the same Verilog. The run ends with a one-screen summary,
 also written to ``OUT/summary.md``.
 """
 
@@ -14,6 +16,7 @@ import json
 import time
 from pathlib import Path
 
+from .errors import ToolError
 from .files import atomic_write_text
 
 __all__ = ["add_flow_arguments", "run_flow"]
@@ -30,13 +33,6 @@ def add_flow_arguments(p: argparse.ArgumentParser) -> None:
                    help="report target(s): name, comma-separated list or 'all'")
     p.add_argument("--freq", type=float, help="clock target for place and route, MHz")
     p.add_argument("--force", action="store_true", help="re-run every stage")
-
-
-def _read_json(path: Path) -> dict | None:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
 
 
 class _Stages:
@@ -57,97 +53,109 @@ class _Stages:
         print(f"      {name} {state}{'; ' + detail if detail else ''}", flush=True)
 
 
-def run_flow(args: argparse.Namespace) -> int:
-    from .hdl.emit import emit_verilog, tool_versions
+def _train_stage(args, config, out: Path, stages: _Stages):
+    from .datasets import load_dataset
     from .netlist import Netlist
-    from .report.cli import parse_targets, print_summary
-    from .report.report import make_report
+    from .train.artifacts import is_current, metrics_path, save_trained
+    from .train.trainer import fit
+
+    model = out / "model.npz"
+    t0 = stages.start("train", f"dataset {args.dataset}, layers {config.layers}, "
+                               f"K={config.lut_inputs}")
+    reuse = not args.force and is_current(model, args.dataset, config)
+    if reuse:
+        net, metrics = Netlist.load(model), json.loads(metrics_path(model).read_text())
+    else:
+        result = fit(load_dataset(args.dataset, data_dir=args.data_dir), config)
+        save_trained(result, model, args.dataset)
+        net, metrics = result.netlist, result.metrics
+    acc = metrics["accuracy"]
+    stages.done("train", t0, reuse, f"{net.n_nodes:,} nodes, test accuracy "
+                                    f"{100 * acc['test']:.2f}%")
+    return net, metrics
+
+
+def _emit_stage(args, net, rtl: Path, stages: _Stages) -> dict:
+    from .hdl.emit import emit_verilog, is_current, load_rtl
+
+    t0 = stages.start("emit", "Amaranth → Verilog")
+    reuse = not args.force and is_current(rtl, net)
+    manifest = load_rtl(rtl)[1] if reuse else emit_verilog(net, rtl)[1]
+    stages.done("emit", t0, reuse, f"latency {manifest['latency_cycles']} cycles")
+    return manifest
+
+
+def _verify_stage(args, net, rtl: Path, manifest: dict, vdir: Path, stages: _Stages) -> dict:
     from .samples import verification_samples
     from .sim.cli import print_table
-    from .sim.verify import verify
+    from .sim.verify import is_current, verify
+
+    t0 = stages.start("verify", "cocotb + Verilator against the golden model")
+    reuse = not args.force and is_current(vdir, net, manifest)
+    if reuse:
+        ver = json.loads((vdir / "verify.json").read_text())
+    else:
+        X, source = verification_samples(net, args.dataset, None, 0, data_dir=args.data_dir)
+        print(f"      on {source}")
+        ver = verify(net, X, vdir, rtl_dir=rtl, log=lambda m: print(f"      {m}", flush=True))
+        print_table(ver)
+    stages.done("verify", t0, reuse, f"{ver['samples']} samples, {ver['mismatches']} mismatches")
+    return ver
+
+
+def _report_stage(args, net, rtl: Path, manifest: dict, activity: dict, target, rdir: Path,
+                  stages: _Stages) -> dict:
+    from .report.cli import print_summary
+    from .report.report import is_current, make_report
+
+    name = f"report {target.name}"
+    t0 = stages.start(name, "Yosys" + (" + nextpnr" if target.pnr_tool else ""))
+    reuse = not args.force and is_current(rdir, manifest, freq_mhz=args.freq)
+    if reuse:
+        rep = json.loads((rdir / "report.json").read_text())
+    else:
+        rep = make_report(net, rtl, target, rdir, freq_mhz=args.freq, activity=activity,
+                          log=lambda m: print(f"    {m}", flush=True))
+    stages.done(name, t0, reuse)
+    print_summary(rep, rdir)
+    return rep
+
+
+def check_same_design(manifest: dict, ver: dict, reports: list[dict]) -> None:
+    """What was verified is what was measured: one Verilog sha256 throughout."""
+    want = manifest.get("verilog_sha256")
+    seen = {"verify": ver.get("verilog_sha256")}
+    seen.update({f"report {r['target']}": r.get("verilog_sha256") for r in reports})
+    wrong = {k: v for k, v in seen.items() if v != want}
+    if wrong:
+        raise ToolError(f"the emitted Verilog (sha256 {str(want)[:12]}) is not what "
+                        + ", ".join(f"{k} saw ({str(v)[:12]})" for k, v in wrong.items())
+                        + ": re-run with --force")
+
+
+def run_flow(args: argparse.Namespace) -> int:
+    from .report.cli import parse_targets
     from .train.config import load_config
-    from .datasets import load_dataset
-    from .train.trainer import fit
 
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     targets = parse_targets(args.target)
     config = load_config(args.config, seed=args.seed)
     stages = _Stages(3 + len(targets))
-
-    # 1. train ------------------------------------------------------------------
-    model = out / "model.npz"
-    metrics_path = out / "model.metrics.json"
-    t0 = stages.start("train", f"dataset {args.dataset}, layers {config.layers}, "
-                               f"K={config.lut_inputs}")
-    old = _read_json(metrics_path)
-    reuse = (not args.force and model.exists() and old is not None
-             and old.get("dataset_source") == args.dataset
-             and old.get("config") == config.to_dict())
-    if reuse:
-        net = Netlist.load(model)
-        metrics = old
-    else:
-        dataset = load_dataset(args.dataset, data_dir=args.data_dir)
-        result = fit(dataset, config)
-        net, metrics = result.netlist, result.metrics
-        metrics["dataset_source"] = args.dataset
-        net.save(model)
-        atomic_write_text(metrics_path, json.dumps(metrics, indent=2) + "\n")
-    acc = metrics["accuracy"]
-    stages.done("train", t0, reuse, f"{net.n_nodes:,} nodes, test accuracy "
-                                    f"{100 * acc['test']:.2f}%")
-    h = net.content_hash()
-
-    # 2. emit -------------------------------------------------------------------
-    rtl = out / "rtl"
-    t0 = stages.start("emit", "Amaranth → Verilog")
-    manifest = _read_json(rtl / "manifest.json")
-    reuse = (not args.force and manifest is not None and manifest.get("netlist_hash") == h
-             and manifest.get("tool_versions") == tool_versions()
-             and (rtl / manifest.get("file", "-")).exists())
-    if not reuse:
-        _, manifest = emit_verilog(net, rtl)
-    stages.done("emit", t0, reuse, f"latency {manifest['latency_cycles']} cycles")
-
-    # 3. verify -----------------------------------------------------------------
+    net, metrics = _train_stage(args, config, out, stages)
+    manifest = _emit_stage(args, net, out / "rtl", stages)
     vdir = out / "verify"
-    t0 = stages.start("verify", "cocotb + Verilator against the golden model")
-    ver = _read_json(vdir / "verify.json")
-    reuse = (not args.force and ver is not None and ver.get("netlist_hash") == h
-             and ver.get("rtl_netlist_hash") == h and ver.get("passed")
-             and (vdir / "activity.json").exists())
-    if not reuse:
-        X, source = verification_samples(net, args.dataset, None, 0, data_dir=args.data_dir)
-        print(f"      on {source}")
-        ver = verify(net, X, vdir, rtl_dir=rtl, log=lambda m: print(f"      {m}", flush=True))
-        print_table(ver)
-    stages.done("verify", t0, reuse, f"{ver['samples']} samples, {ver['mismatches']} mismatches")
+    ver = _verify_stage(args, net, out / "rtl", manifest, vdir, stages)
     if not ver["passed"]:
         print("flow stopped: the RTL does not match the golden model (see "
               f"{vdir / 'verify.json'})")
         return 1
     activity = json.loads((vdir / "activity.json").read_text())
-
-    # 4. report -----------------------------------------------------------------
-    reports = []
-    for target in targets:
-        rdir = out / "report" / target.name
-        t0 = stages.start(f"report {target.name}", "Yosys" + (" + nextpnr" if target.pnr_tool
-                                                              else ""))
-        rep = _read_json(rdir / "report.json")
-        reuse = (not args.force and rep is not None and rep.get("netlist_hash") == h
-                 and (args.freq is None or rep.get("target_mhz") == args.freq))
-        if not reuse:
-            rep = make_report(net, target, rdir, freq_mhz=args.freq, activity=activity,
-                              latency_cycles=manifest["latency_cycles"],
-                              log=lambda m: print(f"    {m}", flush=True))
-        stages.done(f"report {target.name}", t0, reuse)
-        print_summary(rep, rdir)
-        reports.append(rep)
-
-    text = summary_markdown(net, metrics, ver, reports, stages.times)
-    atomic_write_text(out / "summary.md", text)
+    reports = [_report_stage(args, net, out / "rtl", manifest, activity, target,
+                             out / "report" / target.name, stages) for target in targets]
+    check_same_design(manifest, ver, reports)
+    atomic_write_text(out / "summary.md",
+                      summary_markdown(net, metrics, ver, reports, stages.times))
     print()
     print(summary_screen(net, metrics, ver, reports))
     print(f"wrote {out / 'summary.md'}")

@@ -14,7 +14,12 @@ __all__ = ["add_report_arguments", "run_report", "load_activity", "measure_activ
 def add_report_arguments(p: argparse.ArgumentParser) -> None:
     from .targets import TARGETS
 
+    from ..hdl.cli import add_emit_options
+
     p.add_argument("model", type=Path, help="netlist file (.npz)")
+    p.add_argument("--rtl", type=Path,
+                   help="directory written by `lutmesh emit` to measure (default: emit into "
+                        "OUT/rtl with the options below, as `lutmesh emit` would)")
     p.add_argument("--target", default="ice40-up5k",
                    help=f"one of {', '.join(TARGETS)}, a comma-separated list, or 'all'")
     p.add_argument("--out", type=Path, default=Path("build/report"),
@@ -25,6 +30,7 @@ def add_report_arguments(p: argparse.ArgumentParser) -> None:
                    help="activity.json of a `lutmesh verify` run of this model (default: "
                         "recorded now, on the model's test split)")
     p.add_argument("--seed", type=int, default=1, help="nextpnr placement seed")
+    add_emit_options(p.add_argument_group("design options (without --rtl; as for `lutmesh emit`)"))
 
 
 def parse_targets(text: str):
@@ -48,15 +54,16 @@ def load_activity(path: Path, net) -> dict:
     return act
 
 
-def measure_activity(net, out_dir: Path, log=print) -> dict:
-    """A full-rate run with SAIF on the model's test split (or random data)."""
+def measure_activity(net, rtl_dir: Path, out_dir: Path, log=print) -> dict:
+    """A full-rate run of the RTL in ``rtl_dir`` with SAIF, on the model's test split."""
     from ..samples import verification_samples
     from ..sim.scoreboard import Scenario
     from ..sim.verify import verify
 
     X, source = verification_samples(net, None, None, 0)
     log(f"  recording switching activity on {source}")
-    result = verify(net, X, out_dir, scenarios=(Scenario("full_rate"),), log=lambda *_: None)
+    result = verify(net, X, out_dir, rtl_dir=rtl_dir, scenarios=(Scenario("full_rate"),),
+                    log=lambda *_: None)
     if not result["passed"]:
         raise ConfigError(f"the RTL does not match the model (see {out_dir / 'verify.json'})")
     return json.loads((out_dir / "activity.json").read_text())
@@ -70,12 +77,20 @@ def run_report(args: argparse.Namespace) -> int:
     if args.freq is not None and not 1 <= args.freq <= 1000:
         raise ConfigError(f"--freq {args.freq}: expected 1..1000 MHz")
     net = Netlist.load(args.model)
+    rtl = args.rtl
+    if rtl is None:
+        from ..hdl.cli import emit_options
+        from ..hdl.emit import emit_verilog
+
+        rtl = args.out / "rtl"
+        emit_verilog(net, rtl, emit_options(args, net))
+        print(f"emitted Verilog to {rtl}")
     activity = load_activity(args.activity, net) if args.activity else None
     if activity is None and any(t.pnr_tool for t in targets):
-        activity = measure_activity(net, args.out / "activity")
+        activity = measure_activity(net, rtl, args.out / "activity")
     for target in targets:
         print(f"report {target.name}")
-        r = make_report(net, target, args.out / target.name, freq_mhz=args.freq,
+        r = make_report(net, rtl, target, args.out / target.name, freq_mhz=args.freq,
                         activity=activity, seed=args.seed)
         print_summary(r, args.out / target.name)
     return 0

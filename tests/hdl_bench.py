@@ -3,7 +3,8 @@
 import numpy as np
 from amaranth.sim import Simulator
 
-from lutmesh.hdl.emit import pack_features
+from lutmesh.hdl.emit import feature_fields
+from lutmesh.sim.verify import pack_payloads
 from lutmesh.hdl.inference import Inference
 from lutmesh.hdl.streams import stream_get, stream_put
 
@@ -13,7 +14,7 @@ def simulate_stream(net, q, *, seed=0, p_gap=0.0, p_stall=0.0, with_scores=False
     """Stream quantised samples ``q`` through the Inference top; return outputs and stats."""
     dut = Inference(net, layers_per_stage=layers_per_stage, readout_stages=readout_stages,
                     with_scores=with_scores)
-    payloads = pack_features(net, q)
+    payloads = pack_payloads(feature_fields(net), q)
     rng_in, rng_out = np.random.default_rng(seed), np.random.default_rng(seed + 1)
     got, scores = [], []
 

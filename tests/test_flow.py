@@ -25,7 +25,9 @@ def test_flow_runs_every_stage_then_reuses_them(tmp_path, capsys):
     assert "| ice40-up5k |" in summary and "| xilinx |" in summary
     report = json.loads((tmp_path / "b" / "report" / "ice40-up5k" / "report.json").read_text())
     verify = json.loads((tmp_path / "b" / "verify" / "verify.json").read_text())
+    manifest = json.loads((tmp_path / "b" / "rtl" / "manifest.json").read_text())
     assert report["netlist_hash"] == verify["netlist_hash"]
+    assert report["verilog_sha256"] == verify["verilog_sha256"] == manifest["verilog_sha256"]
     assert report["energy_pj_per_inference"]["total"] > 0
 
     assert main(args) == 0

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 from amaranth.sim import Simulator
 
-from lutmesh.hdl.emit import pack_features
+from lutmesh.hdl.emit import feature_fields
+from lutmesh.sim.verify import pack_payloads
 from lutmesh.hdl.inference import Inference
 from lutmesh.testing import random_inputs, random_netlist
 
@@ -51,7 +52,7 @@ def test_full_rate_throughput_and_exact_latency():
     net = random_netlist(5)
     q = random_inputs(net, 30, 5)
     dut = Inference(net)
-    payloads = pack_features(net, q)
+    payloads = pack_payloads(feature_fields(net), q)
     seen = []
 
     async def bench(ctx):
@@ -98,7 +99,7 @@ def test_backpressure_holds_pipeline():
     net = random_netlist(9)
     q = random_inputs(net, 4, 9)
     dut = Inference(net)
-    payloads = pack_features(net, q)
+    payloads = pack_payloads(feature_fields(net), q)
     expected = net.predict_quantized(q)
 
     async def bench(ctx):

@@ -6,6 +6,7 @@ import pytest
 
 from lutmesh.cli import main
 from lutmesh.errors import ConfigError
+from lutmesh.hdl.emit import emit_verilog
 from lutmesh.report.energy import ENERGY, estimate_energy
 from lutmesh.report.report import make_report
 from lutmesh.report.synth import stage_of_module
@@ -28,8 +29,10 @@ def test_cells_are_classified_per_family():
 
 def test_modules_map_to_stages():
     assert stage_of_module("\\lutmesh_harness") == "harness"
-    assert stage_of_module("\\lutmesh_harness.core") == "control"
-    assert stage_of_module("\\lutmesh_harness.core.layer3") == "layer3"
+    assert stage_of_module("lutmesh_top") == "control"
+    assert stage_of_module("\\lutmesh_top.layer3") == "layer3"
+    assert stage_of_module("\\lutmesh_top.output_buffer.lut_level") == "output_buffer"
+    assert stage_of_module("\\core2.readout", core="core2") == "readout"
 
 
 def test_energy_is_the_documented_sum():
@@ -66,18 +69,28 @@ def small():
     return random_netlist(7, features=8, k=4, layers=2, nodes_per_layer=60, classes=4, radius=2)
 
 
+@pytest.fixture(scope="module")
+def small_rtl(small, tmp_path_factory):
+    rtl = tmp_path_factory.mktemp("rtl")
+    emit_verilog(small, rtl)
+    return rtl
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("target", list(TARGETS))
-def test_report_counts_are_yosys_and_fmax_is_nextpnr(small, target, tmp_path):
+def test_report_counts_are_yosys_and_fmax_is_nextpnr(small, small_rtl, target, tmp_path):
     t = get_target(target)
-    r = make_report(small, t, tmp_path, activity=ACTIVITY, log=lambda *_: None)
+    r = make_report(small, small_rtl, t, tmp_path, activity=ACTIVITY, log=lambda *_: None)
     saved = json.loads((tmp_path / "report.json").read_text())
     assert saved == json.loads(json.dumps(r))
     for key in ("target", "luts", "ffs", "carries", "brams", "luts_by_stage", "fmax_mhz",
                 "latency_cycles", "latency_ns", "throughput_inferences_per_s",
                 "energy_pj_per_inference", "accuracy_test", "nodes", "tool_versions",
-                "netlist_hash"):
+                "netlist_hash", "verilog_sha256", "emit_options"):
         assert key in r
+    manifest = json.loads((small_rtl / "manifest.json").read_text())
+    assert r["verilog_sha256"] == manifest["verilog_sha256"]
+    assert r["latency_cycles"] == manifest["latency_cycles"]
     # the model's LUTs plus the harness's are exactly the flat design's LUT cells
     hier = json.loads((tmp_path / "work" / "stat_hier.json").read_text())
     flat = json.loads((tmp_path / "work" / "stat_flat.json").read_text())
@@ -100,3 +113,26 @@ def test_report_counts_are_yosys_and_fmax_is_nextpnr(small, target, tmp_path):
                                                 abs=0.01)
     else:
         assert r["fmax_mhz"] is None and r["energy_pj_per_inference"]["total"] is None
+
+
+@pytest.mark.slow
+def test_report_measures_the_emitted_design_not_a_rebuild(tmp_path, capsys):
+    """`emit --layers-per-stage 2` then `report --rtl`: that design's latency and hash."""
+    net = random_netlist(3, features=5, k=3, layers=3, nodes_per_layer=24, classes=3)
+    model = tmp_path / "m.npz"
+    net.save(model)
+    rtl, out = tmp_path / "rtl2", tmp_path / "rep"
+    assert main(["emit", str(model), "--layers-per-stage", "2", "--out", str(rtl)]) == 0
+    assert main(["report", str(model), "--rtl", str(rtl), "--target", "xilinx",
+                 "--out", str(out)]) == 0
+    manifest = json.loads((rtl / "manifest.json").read_text())
+    r = json.loads((out / "xilinx" / "report.json").read_text())
+    assert r["latency_cycles"] == manifest["latency_cycles"]
+    assert r["verilog_sha256"] == manifest["verilog_sha256"]
+    assert r["emit_options"]["layers_per_stage"] == 2
+    # the default design (a register after every layer) is a different circuit
+    assert main(["report", str(model), "--target", "xilinx", "--out", str(tmp_path / "d")]) == 0
+    default = json.loads((tmp_path / "d" / "xilinx" / "report.json").read_text())
+    assert default["latency_cycles"] == r["latency_cycles"] + 1
+    assert default["verilog_sha256"] != r["verilog_sha256"]
+    capsys.readouterr()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 __all__ = ["add_train_arguments", "run_train"]
@@ -44,9 +43,9 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from ..files import atomic_write_text
-    from .config import load_config
     from ..datasets import load_dataset
+    from .artifacts import save_trained
+    from .config import load_config
     from .trainer import fit
 
     overrides = {name: getattr(args, name) for name in _OPTIONS}
@@ -57,9 +56,7 @@ def run_train(args: argparse.Namespace) -> int:
           f"{dataset.n_features} features, {dataset.n_classes} classes")
     result = fit(dataset, config)
     net, m = result.netlist, result.metrics
-    net.save(args.out)
-    metrics_path = args.out.with_name(args.out.stem + ".metrics.json")
-    atomic_write_text(metrics_path, json.dumps(m, indent=2) + "\n")
+    metrics_path = save_trained(result, args.out, args.dataset)
     acc = m["accuracy"]
     print(f"exported netlist: {net.n_nodes} nodes "
           f"({' + '.join(map(str, m['nodes_after_pruning']))}; "
