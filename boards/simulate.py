@@ -7,7 +7,6 @@ the same cached Verilator build as ``lutmesh verify``, and driven by
 """
 
 import json
-import tempfile
 from pathlib import Path
 
 from amaranth.back import verilog
@@ -60,8 +59,3 @@ class BoardSimulation:
         """Serve the design on a pseudo-terminal until ``answers`` answers have gone out."""
         return self._run({"mode": "pty", "pty_path": str(pty_path), "answers": answers,
                           "idle_seconds": idle_seconds}, name)
-
-
-def temporary_simulation(net: Netlist, **options) -> BoardSimulation:
-    """A simulation in a fresh temporary directory (kept until the process ends)."""
-    return BoardSimulation(net, tempfile.mkdtemp(prefix="lutmesh-board-"), **options)

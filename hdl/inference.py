@@ -16,7 +16,7 @@ keeps a high-fanout reset net off thousands of flip-flops.
 
 from __future__ import annotations
 
-from amaranth import Const, Module, Signal
+from amaranth import Module, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -88,18 +88,16 @@ class Inference(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         net = self._net
-        en = Const(1)  # the stages keep their enable ports; here nothing stalls
-
         m.submodules.encoder = encoder = Encoder(net.encoder, net.quantizer.bits)
-        m.d.comb += [encoder.i.eq(self.i.payload.as_value()), encoder.en.eq(en)]
+        m.d.comb += encoder.i.eq(self.i.payload.as_value())
         prev, n_prev = encoder.o, net.encoder.n_bits
         for idx, layer in enumerate(net.layers):
             stage = LutLayerStage(layer, idx, n_prev, registered=self.registered_layers[idx])
             m.submodules[f"layer{idx}"] = stage
-            m.d.comb += [stage.i.eq(prev), stage.en.eq(en)]
+            m.d.comb += stage.i.eq(prev)
             prev, n_prev = stage.o, layer.n_nodes
         m.submodules.readout = readout = self.readout
-        m.d.comb += [readout.i.eq(prev), readout.en.eq(en)]
+        m.d.comb += readout.i.eq(prev)
 
         accept = self.i.valid & self.i.ready
         valid = Signal(self.pipeline_latency, name="valid_pipe")

@@ -82,6 +82,93 @@ def compare_levels(width: int) -> int:
     return 1 + (math.ceil(math.log2(chunks)) if chunks > 1 else 0)
 
 
+def _bits_of(value, width: int) -> list:
+    return [value[k] if k < len(value) else Const(0, 1) for k in range(width)]
+
+
+def _ge(v) -> int:
+    """``a >= b`` for ``v`` = [a bits..., b bits...] of one chunk, LSB first."""
+    half = len(v) // 2
+    return int(sum(b << k for k, b in enumerate(v[:half]))
+               >= sum(b << k for k, b in enumerate(v[half:])))
+
+
+def _chunk_compares(a: list, b: list, width: int) -> list[tuple]:
+    """First compare level of one pair: per chunk of score bits (LSB chunk first), one
+    ``a >= b`` LUT when the scores fit one chunk, else (greater, equal) LUTs."""
+    chunks = []
+    for k in range(0, width, COMPARE_CHUNK):
+        v = a[k:k + COMPARE_CHUNK] + b[k:k + COMPARE_CHUNK]
+        if width <= COMPARE_CHUNK:
+            chunks.append((_lut(v, _ge),))
+        else:
+            h = len(v) // 2
+            chunks.append((_lut(v, lambda x, h=h: _ge(x) and x[:h] != x[h:]),
+                           _lut(v, lambda x, h=h: x[:h] == x[h:])))
+    return chunks
+
+
+def _merge_chunks(chunks: list[tuple], last: bool) -> list[tuple]:
+    """One more compare level: neighbouring chunks' (greater, equal) merged pairwise;
+    on the last level into the single ``a >= b`` bit, ``gh | eh & (gl | el)``."""
+    merged = []
+    for j in range(0, len(chunks), 2):
+        if j + 1 == len(chunks):
+            merged.append(chunks[j])
+            continue
+        (gl, el), (gh, eh) = chunks[j], chunks[j + 1]
+        if last:
+            merged.append((_lut([gh, eh, gl, el], lambda x: x[0] or (x[1] and (x[2] or x[3]))),))
+        else:
+            merged.append((_lut([gh, eh, gl], lambda x: x[0] or (x[1] and x[2])),
+                           _lut([eh, el], lambda x: x[0] and x[1])))
+    return merged
+
+
+class _Levels:
+    """The tree's levels in order, each closed by :meth:`settle`: registered where a
+    pipeline register belongs, else a named wire."""
+
+    def __init__(self, m: Module, register_after: set[int]):
+        self.m, self.register_after, self.level = m, register_after, 0
+        self.carried = None  # every class's score, carried along the argmax (``with_scores``)
+
+    def settle(self, values: list, names: list[str]) -> list:
+        """Close a tree level: register the values if a register belongs here.
+
+        Unregistered levels still get named wires: a value feeds both a compare
+        and a select, and without a wire the expression would be copied into
+        every use, growing exponentially with the levels between registers.
+        """
+        self.level += 1
+        registered = self.level in self.register_after
+        out = []
+        for value, name in zip(values, names):
+            if isinstance(value, Const):  # a class id not yet selected: nothing to hold
+                out.append(value)
+                continue
+            if registered:
+                sig = Signal(unsigned(len(value)), name=f"ro_s{self.level}_{name}",
+                             reset_less=True)
+                self.m.d.sync += sig.eq(value)
+            else:
+                sig = Signal(unsigned(len(value)), name=f"ro_w{self.level}_{name}")
+                self.m.d.comb += sig.eq(value)
+            out.append(sig)
+        return out
+
+    def close(self, values: list, names: list[str]) -> list:
+        """Settle an argmax level, carrying every class's score along when asked to."""
+        n = len(values)
+        if self.carried is not None:
+            values = values + self.carried
+            names = names + [f"score{c}" for c in range(len(self.carried))]
+        values = self.settle(values, names)
+        if self.carried is not None:
+            self.carried = values[n:]
+        return values[:n]
+
+
 def readout_levels(readout: Readout) -> tuple[int, int]:
     """Levels of the popcount tree (the first counts 4 bits) and of the argmax tree.
 
@@ -116,7 +203,6 @@ class ReadoutTree(wiring.Component):
     Attributes
     ----------
     i : In(n_last)
-    en : In(1)
     cls : Out(class id width)
     scores : Out(ArrayLayout(score width, n_classes)), only ``with_scores``
     """
@@ -134,7 +220,7 @@ class ReadoutTree(wiring.Component):
         self._with_scores = with_scores
         self.score_width = max(1, max(g.size for g in readout.groups).bit_length())
         self.class_width = max(1, (readout.n_classes - 1).bit_length())
-        members = {"i": In(n_last), "en": In(1), "cls": Out(self.class_width)}
+        members = {"i": In(n_last), "cls": Out(self.class_width)}
         if with_scores:
             members["scores"] = Out(data.ArrayLayout(self.score_width, readout.n_classes))
         super().__init__(members)
@@ -149,42 +235,21 @@ class ReadoutTree(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        pop_levels, arg_levels = self._levels
-        reg_after = self._register_after()
-        level = 0
+        levels = _Levels(m, self._register_after())
+        scores = self._popcount(levels)
+        if self._with_scores:
+            levels.carried = list(scores)
+        m.d.comb += self.cls.eq(self._argmax(levels, scores))
+        if self._with_scores:
+            for c, s in enumerate(levels.carried):
+                m.d.comb += self.scores[c].eq(s)
+        return m
 
-        def settle(values, names):
-            """Close a tree level: register the values if a register belongs here.
-
-            Unregistered levels still get named wires: a value feeds both a compare
-            and a select, and without a wire the expression would be copied into
-            every use, growing exponentially with the levels between registers.
-            """
-            nonlocal level
-            level += 1
-            registered = level in reg_after
-            out = []
-            for value, name in zip(values, names):
-                if isinstance(value, Const):  # a class id not yet selected: nothing to hold
-                    out.append(value)
-                    continue
-                if registered:
-                    sig = Signal(unsigned(len(value)), name=f"ro_s{level}_{name}",
-                                 reset_less=True)
-                    with m.If(self.en):
-                        m.d.sync += sig.eq(value)
-                else:
-                    sig = Signal(unsigned(len(value)), name=f"ro_w{level}_{name}")
-                    m.d.comb += sig.eq(value)
-                out.append(sig)
-            return out
-
-        # popcount: per class, a list of (partial sum, its largest value), halved
-        # every level
+    def _popcount(self, levels: _Levels) -> list:
+        """Per class, a list of (partial sum, its largest value), halved every level."""
         partial = [[(self.i[int(n)], 1) for n in g] for g in self._readout.groups]
-        for lvl in range(pop_levels):
-            flat, names, bounds = [], [], []
-            nxt = []
+        for lvl in range(self._levels[0]):
+            flat, names, bounds, sizes = [], [], [], []
             for c, parts in enumerate(partial):
                 if lvl == 0:
                     groups = [parts[j:j + COUNTER_INPUTS]
@@ -194,114 +259,63 @@ class ReadoutTree(wiring.Component):
                 else:
                     summed = [_add_counts(*parts[j], *parts[j + 1]) if j + 1 < len(parts)
                               else parts[j] for j in range(0, len(parts), 2)]
-                nxt.append(len(summed))
+                sizes.append(len(summed))
                 flat += [value for value, _ in summed]
                 bounds += [bound for _, bound in summed]
                 names += [f"pop{c}_{j}" for j in range(len(summed))]
-            flat = list(zip(settle(flat, names), bounds))
-            partial, pos = [], 0
-            for count in nxt:
-                partial.append(flat[pos:pos + count])
-                pos += count
-        scores = [parts[0][0] for parts in partial]
+            settled = iter(zip(levels.settle(flat, names), bounds))
+            partial = [[next(settled) for _ in range(n)] for n in sizes]
+        return [parts[0][0] for parts in partial]
 
-        # argmax: (class id, score) pairs; the left (lower ids) wins ties. A round is a
-        # compare level (left >= right, one bit per pair) and a select level.
+    def _argmax(self, levels: _Levels, scores: list):
+        """(class id, score) pairs, halved every round; the left (lower ids) wins ties.
+        A round is a compare tree (left >= right, one bit per pair), then a select."""
         cands = [(Const(c, self.class_width), scores[c]) for c in range(len(scores))]
-        carried = list(scores)
-
-        def close(values, names, n_lists):
-            """Settle a level, carrying every class's score along for ``with_scores``."""
-            nonlocal carried
-            if self._with_scores:
-                values = values + carried
-                names = names + [f"score{c}" for c in range(len(carried))]
-            values = settle(values, names)
-            if self._with_scores:
-                carried = values[n_lists:]
-            return values[:n_lists]
-
-        width = self.score_width
-        cmp_levels = compare_levels(width)
-
-        def bits_of(value):
-            return [value[k] if k < len(value) else Const(0, 1) for k in range(width)]
-
-        def ge(v):  # v = [a bits..., b bits...] of one chunk, LSB first
-            half = len(v) // 2
-            return int(sum(b << k for k, b in enumerate(v[:half]))
-                       >= sum(b << k for k, b in enumerate(v[half:])))
-
-        for _ in range(arg_levels // (cmp_levels + 1)):
+        cmp_levels = compare_levels(self.score_width)
+        for _ in range(self._levels[1] // (cmp_levels + 1)):
             pairs = [(cands[j], cands[j + 1]) for j in range(0, len(cands) - 1, 2)]
-            odd = [cands[-1]] if len(cands) % 2 else []
-            held = [c for pair in pairs for c in pair] + odd
-            # compare levels: per pair, a list of (greater, equal) per chunk of score
-            # bits, LSB chunk first, merged pairwise until one ``a >= b`` bit is left
-            partial = []
-            for (_, sa), (_, sb) in pairs:
-                a, b = bits_of(sa), bits_of(sb)
-                chunks = []
-                for k in range(0, width, COMPARE_CHUNK):
-                    v = a[k:k + COMPARE_CHUNK] + b[k:k + COMPARE_CHUNK]
-                    if width <= COMPARE_CHUNK:
-                        chunks.append((_lut(v, ge),))
-                    else:
-                        h = len(v) // 2
-                        chunks.append((_lut(v, lambda x, h=h: ge(x) and x[:h] != x[h:]),
-                                       _lut(v, lambda x, h=h: x[:h] == x[h:])))
-                partial.append(chunks)
-            for lvl in range(cmp_levels):
-                if lvl > 0:
-                    last = lvl == cmp_levels - 1
-                    for p, chunks in enumerate(partial):
-                        merged = []
-                        for j in range(0, len(chunks), 2):
-                            if j + 1 == len(chunks):
-                                merged.append(chunks[j])
-                                continue
-                            (gl, el), (gh, eh) = chunks[j], chunks[j + 1]
-                            if last:  # gh | eh & (gl | el)
-                                merged.append((_lut([gh, eh, gl, el], lambda x: x[0] or (x[1] and (x[2] or x[3]))),))
-                            else:
-                                merged.append((_lut([gh, eh, gl], lambda x: x[0] or (x[1] and x[2])),
-                                               _lut([eh, el], lambda x: x[0] and x[1])))
-                        partial[p] = merged
-                values, names, shape = [], [], []
-                for p, chunks in enumerate(partial):
-                    shape.append([len(c) for c in chunks])
-                    for j, chunk in enumerate(chunks):
-                        values += list(chunk)
-                        kinds = ("ge",) if len(chunk) == 1 else ("gt", "eq")
-                        names += [f"arg_cmp{p}_{j}_{kind}" for kind in kinds]
-                n_cmp = len(values)
-                for j, (ia, sa) in enumerate(held):
-                    values += [ia, sa]
-                    names += [f"arg_id{j}", f"arg_score{j}"]
-                values = close(values, names, len(values))
-                flat, rest = values[:n_cmp], values[n_cmp:]
-                held = [(rest[2 * j], rest[2 * j + 1]) for j in range(len(rest) // 2)]
-                partial, pos = [], 0
-                for sizes in shape:
-                    chunks = []
-                    for size in sizes:
-                        chunks.append(tuple(flat[pos:pos + size]))
-                        pos += size
-                    partial.append(chunks)
-            lefts = [chunks[0][0] for chunks in partial]
-            # select level
-            values, names = [], []
-            for j, left in enumerate(lefts):
-                (ia, sa), (ib, sb) = held[2 * j], held[2 * j + 1]
-                values += [Mux(left, ia, ib), Mux(left, sa, sb)]
+            odd = len(cands) % 2 == 1
+            held = [c for pair in pairs for c in pair] + ([cands[-1]] if odd else [])
+            lefts, held = self._compare(levels, pairs, held, cmp_levels)
+            cands = self._select(levels, lefts, held, odd)
+        return cands[0][0]
+
+    def _compare(self, levels: _Levels, pairs: list, held: list, cmp_levels: int):
+        """The compare levels of one round; the candidates are held beside them."""
+        width = self.score_width
+        partial = [_chunk_compares(_bits_of(sa, width), _bits_of(sb, width), width)
+                   for (_, sa), (_, sb) in pairs]
+        for lvl in range(cmp_levels):
+            if lvl > 0:
+                partial = [_merge_chunks(chunks, lvl == cmp_levels - 1) for chunks in partial]
+            values, names, shape = [], [], []
+            for p, chunks in enumerate(partial):
+                shape.append([len(c) for c in chunks])
+                for j, chunk in enumerate(chunks):
+                    values += list(chunk)
+                    kinds = ("ge",) if len(chunk) == 1 else ("gt", "eq")
+                    names += [f"arg_cmp{p}_{j}_{kind}" for kind in kinds]
+            n_cmp = len(values)
+            for j, (ia, sa) in enumerate(held):
+                values += [ia, sa]
                 names += [f"arg_id{j}", f"arg_score{j}"]
-            if odd:
-                values += list(held[-1])
-                names += [f"arg_id{len(lefts)}", f"arg_score{len(lefts)}"]
-            values = close(values, names, len(values))
-            cands = [(values[2 * j], values[2 * j + 1]) for j in range(len(values) // 2)]
-        m.d.comb += self.cls.eq(cands[0][0])
-        if self._with_scores:
-            for c, s in enumerate(carried):
-                m.d.comb += self.scores[c].eq(s)
-        return m
+            values = levels.close(values, names)
+            rest = values[n_cmp:]
+            held = [(rest[2 * j], rest[2 * j + 1]) for j in range(len(rest) // 2)]
+            flat = iter(values[:n_cmp])
+            partial = [[tuple(next(flat) for _ in range(size)) for size in sizes]
+                       for sizes in shape]
+        return [chunks[0][0] for chunks in partial], held
+
+    def _select(self, levels: _Levels, lefts: list, held: list, odd: bool) -> list:
+        """The select level of one round: each pair's winner, the odd one passed on."""
+        values, names = [], []
+        for j, left in enumerate(lefts):
+            (ia, sa), (ib, sb) = held[2 * j], held[2 * j + 1]
+            values += [Mux(left, ia, ib), Mux(left, sa, sb)]
+            names += [f"arg_id{j}", f"arg_score{j}"]
+        if odd:
+            values += list(held[-1])
+            names += [f"arg_id{len(lefts)}", f"arg_score{len(lefts)}"]
+        values = levels.close(values, names)
+        return [(values[2 * j], values[2 * j + 1]) for j in range(len(values) // 2)]

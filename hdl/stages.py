@@ -1,10 +1,10 @@
 """The pipeline stages: thermometer encoder and LUT layers.
 
 Every stage is a :class:`~amaranth.lib.wiring.Component` with a flat bit-vector
-input ``i``, output ``o`` and a clock enable ``en`` (``Inference`` ties it high: its
-pipeline never stalls, and back-pressure is absorbed by its output buffer). A
-registered stage captures its result when ``en`` is high; an unregistered one is purely combinational, so the
-same component serves "a register after every layer" and "every N layers".
+input ``i`` and output ``o``. There is no clock enable: ``Inference``'s pipeline
+never stalls (back-pressure is absorbed by its output buffer). A registered stage
+captures its result on every clock; an unregistered one is purely combinational, so
+the same component serves "a register after every layer" and "every N layers".
 """
 
 from __future__ import annotations
@@ -20,11 +20,10 @@ from ..netlist import LutLayer, ThermometerEncoder
 __all__ = ["Encoder", "LutLayerStage"]
 
 
-def drive(m: Module, target: Signal, value, en, registered: bool) -> None:
-    """``target = value``: captured on the clock edge when ``en`` is high, or combinational."""
+def drive(m: Module, target: Signal, value, registered: bool) -> None:
+    """``target = value``: captured on the clock edge, or combinational."""
     if registered:
-        with m.If(en):
-            m.d.sync += target.eq(value)
+        m.d.sync += target.eq(value)
     else:
         m.d.comb += target.eq(value)
 
@@ -38,13 +37,12 @@ class Encoder(wiring.Component):
     feature_bits : sequence of int
         Width of each feature in the flat input vector (feature 0 in the low bits).
     registered : bool
-        Capture the bits in a register (one pipeline stage) when ``en`` is high.
+        Capture the bits in a register (one pipeline stage).
 
     Attributes
     ----------
     i : In(sum(feature_bits))
     o : Out(encoder.n_bits)
-    en : In(1)
     """
 
     def __init__(self, encoder: ThermometerEncoder, feature_bits, *, registered: bool = True):
@@ -54,7 +52,6 @@ class Encoder(wiring.Component):
         super().__init__({
             "i": In(sum(self._feature_bits)),
             "o": Out(encoder.n_bits),
-            "en": In(1),
         })
 
     # Up to this width a comparison is written as its truth table, which synthesis
@@ -79,7 +76,7 @@ class Encoder(wiring.Component):
             offset += width
             for t in self._encoder.thresholds[f].tolist():
                 bit = Signal(name=f"x{f}_ge{t}", reset_less=True)
-                drive(m, bit, self.compare(value, width, t), self.en, self._registered)
+                drive(m, bit, self.compare(value, width, t), self._registered)
                 bits.append(bit)
         m.d.comb += self.o.eq(Cat(*bits))
         return m
@@ -95,14 +92,13 @@ class LutLayerStage(wiring.Component):
     ----------
     i : In(n_prev)
     o : Out(layer.n_nodes)
-    en : In(1)
     """
 
     def __init__(self, layer: LutLayer, index: int, n_prev: int, *, registered: bool = True):
         self._layer = layer
         self._index = index
         self._registered = registered
-        super().__init__({"i": In(n_prev), "o": Out(layer.n_nodes), "en": In(1)})
+        super().__init__({"i": In(n_prev), "o": Out(layer.n_nodes)})
 
     @staticmethod
     def reduced_table(inputs: np.ndarray, table: np.ndarray) -> tuple[list[int], int]:
@@ -126,7 +122,7 @@ class LutLayerStage(wiring.Component):
                     Cat(*(self.i[s] for s in sources)), 1)
             else:
                 value = Const(table & 1, 1)
-            drive(m, node, value, self.en, self._registered)
+            drive(m, node, value, self._registered)
             outs.append(node)
         m.d.comb += self.o.eq(Cat(*outs))
         return m

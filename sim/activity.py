@@ -24,7 +24,7 @@ from ..stages import stage_sort_key
 __all__ = ["SaifNet", "parse_saif", "module_inputs", "stage_activity"]
 
 # A stage's interface vectors are aliases of its ports and registers.
-_INTERFACE = frozenset({"clk", "rst", "en", "i", "o", "cls", "scores"})
+_INTERFACE = frozenset({"clk", "rst", "i", "o", "cls", "scores"})
 _TOKEN = re.compile(r"\(|\)|\"[^\"]*\"|[^\s()]+")
 _BIT = re.compile(r"^(.*?)(?:\\\[(\d+)\\\])?$")
 

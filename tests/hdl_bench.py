@@ -9,6 +9,23 @@ from lutmesh.hdl.inference import Inference
 from lutmesh.hdl.streams import stream_get, stream_put
 
 
+CLOCK_PERIOD = 1e-8
+
+
+def run_simulation(dut, *testbenches, until: float | None = None) -> None:
+    """Amaranth's simulator with one clock and the given async testbenches, run to the
+    end (every testbench returned) or ``until`` seconds: the one set-up every hdl test
+    shares, as Glasgow's ``simulation_test`` is."""
+    sim = Simulator(dut)
+    sim.add_clock(CLOCK_PERIOD)
+    for bench in testbenches:
+        sim.add_testbench(bench)
+    if until is None:
+        sim.run()
+    else:
+        sim.run_until(until)
+
+
 def simulate_stream(net, q, *, seed=0, p_gap=0.0, p_stall=0.0, with_scores=False,
                     layers_per_stage=1, readout_stages=None):
     """Stream quantised samples ``q`` through the Inference top; return outputs and stats."""
@@ -35,9 +52,6 @@ def simulate_stream(net, q, *, seed=0, p_gap=0.0, p_stall=0.0, with_scores=False
             if with_scores:
                 scores.append([int(s) for s in out.scores])
 
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(producer)
-    sim.add_testbench(consumer)
-    sim.run_until(1e-8 * (len(payloads) * 50 + 200 + 20 * dut.latency))
+    run_simulation(dut, producer, consumer,
+                   until=CLOCK_PERIOD * (len(payloads) * 50 + 200 + 20 * dut.latency))
     return np.array(got), np.array(scores), dut

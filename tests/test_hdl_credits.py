@@ -2,9 +2,10 @@
 
 import numpy as np
 import pytest
-from amaranth.sim import Simulator
 
 from lutmesh.hdl.credits import CreditCounter
+
+from hdl_bench import run_simulation
 
 
 def run_counter(capacity, valid_p, take_p, seed, cycles=600):
@@ -27,10 +28,7 @@ def run_counter(capacity, valid_p, take_p, seed, cycles=600):
             await ctx.tick()
             count += int(valid and i_ready) - int(out_valid and ready)
 
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(bench)
-    sim.run()
+    run_simulation(dut, bench)
     return seen
 
 

@@ -1,13 +1,12 @@
 import numpy as np
 import pytest
-from amaranth.sim import Simulator
 
 from lutmesh.hdl.emit import feature_fields
 from lutmesh.sim.verify import pack_payloads
 from lutmesh.hdl.inference import Inference
 from lutmesh.testing import random_inputs, random_netlist
 
-from hdl_bench import simulate_stream
+from hdl_bench import run_simulation, simulate_stream
 
 
 @pytest.mark.parametrize("seed", range(12))
@@ -68,10 +67,7 @@ def test_full_rate_throughput_and_exact_latency():
             if valid:
                 seen.append((cycle, int(cls)))
 
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(bench)
-    sim.run()
+    run_simulation(dut, bench)
     # the sample accepted at edge c is visible `latency` edges later, i.e. sampled at
     # the edge ending cycle c + latency
     assert [c for c, _ in seen] == list(range(dut.latency, dut.latency + len(q)))
@@ -88,10 +84,7 @@ def test_nothing_valid_after_reset_until_input():
             assert ctx.get(dut.o.valid) == 0
             await ctx.tick()
 
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(bench)
-    sim.run()
+    run_simulation(dut, bench)
 
 
 def test_backpressure_holds_pipeline():
@@ -115,10 +108,7 @@ def test_backpressure_holds_pipeline():
         assert ctx.get(dut.i.ready) == 0
         assert accepted == dut.capacity  # credits: exactly what the output buffer holds
 
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(bench)
-    sim.run()
+    run_simulation(dut, bench)
 
 
 def flip_one_table_bit(net, q, start_seed=0):

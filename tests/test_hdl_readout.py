@@ -2,10 +2,11 @@
 
 import numpy as np
 import pytest
-from amaranth.sim import Simulator
 
 from lutmesh.hdl.readout import ReadoutTree, compare_levels, readout_levels
 from lutmesh.netlist import Readout
+
+from hdl_bench import run_simulation
 
 
 def run_readout(readout, n_last, vectors, stages=None):
@@ -13,7 +14,6 @@ def run_readout(readout, n_last, vectors, stages=None):
     got = []
 
     async def bench(ctx):
-        ctx.set(dut.en, 1)
         for t in range(len(vectors) + dut.latency):
             if t < len(vectors):
                 ctx.set(dut.i, int("".join(map(str, vectors[t][::-1])), 2))
@@ -21,10 +21,7 @@ def run_readout(readout, n_last, vectors, stages=None):
             if t + 1 >= dut.latency:
                 got.append((ctx.get(dut.cls), [ctx.get(s) for s in dut.scores]))
 
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(bench)
-    sim.run()
+    run_simulation(dut, bench)
     return got[:len(vectors)]
 
 

@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 from amaranth import unsigned
-from amaranth.sim import Simulator
 
 from lutmesh.hdl.result_buffer import ResultBuffer
+
+from hdl_bench import run_simulation
 
 
 def run_buffer(capacity, n, write_p, ready_p, seed, *, writer_capacity=None):
@@ -38,10 +39,7 @@ def run_buffer(capacity, n, write_p, ready_p, seed, *, writer_capacity=None):
             invariant.append(ctx.get(dut.shift) ==
                              (ctx.get(dut.queued) and not ctx.get(dut.skid_valid)))
 
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(bench)
-    sim.run()
+    run_simulation(dut, bench)
     return got, invariant
 
 
@@ -74,10 +72,7 @@ def test_a_result_is_offered_after_two_edges():
             seen.append(ctx.get(dut.o.valid))
             await ctx.tick()
 
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(bench)
-    sim.run()
+    run_simulation(dut, bench)
     # after the write edge: not yet; after the next edge: offered
     assert seen[:2] == [0, 1] and ResultBuffer.LATENCY == 2
 

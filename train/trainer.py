@@ -21,31 +21,11 @@ from .config import TrainConfig
 from ..datasets import Dataset
 from .encoding import fit_quantizer, fit_thermometer, input_positions
 from ..prune import simplify
+from .adam import Adam
 from .relaxed import DTYPE, RelaxedLutLayer
 from .wiring import layer_positions, wire_layer
 
-__all__ = ["train", "fit", "TrainResult", "Adam", "MeshModel"]
-
-
-class Adam:
-    """Adam over a list of arrays, updated in place."""
-
-    def __init__(self, params: list[np.ndarray], lr: float, betas=(0.9, 0.999), eps=1e-8):
-        self.params, self.lr, self.b1, self.b2, self.eps = params, lr, betas[0], betas[1], eps
-        self.m = [np.zeros_like(p) for p in params]
-        self.v = [np.zeros_like(p) for p in params]
-        self.t = 0
-
-    def step(self, grads: list[np.ndarray], lr: float | None = None) -> None:
-        self.t += 1
-        lr = self.lr if lr is None else lr
-        c1, c2 = 1 - self.b1 ** self.t, 1 - self.b2 ** self.t
-        for p, g, m, v in zip(self.params, grads, self.m, self.v):
-            m *= self.b1
-            m += (1 - self.b1) * g
-            v *= self.b2
-            v += (1 - self.b2) * g * g
-            p -= (lr * (m / c1) / (np.sqrt(v / c2) + self.eps)).astype(p.dtype)
+__all__ = ["train", "fit", "TrainResult", "MeshModel"]
 
 
 class MeshModel:
@@ -158,9 +138,12 @@ def train(dataset: Dataset | str, config: TrainConfig | None = None) -> Netlist:
     return fit(dataset, config).netlist
 
 
-def fit(dataset: Dataset | str, config: TrainConfig | None = None) -> TrainResult:
+def fit(dataset: Dataset | str, config: TrainConfig | None = None, *,
+        on_epoch=None) -> TrainResult:
     """Like :func:`train`, with the full metrics, the unpruned netlist and the model.
 
+    ``on_epoch(record)``, if given, is called after every epoch with its
+    ``{"epoch", "loss", "val_hard_accuracy"}`` (a sweep's scheduler listens here).
     Deterministic: the same dataset, config and seed give identical netlist arrays.
     """
     if isinstance(dataset, str):
@@ -170,82 +153,103 @@ def fit(dataset: Dataset | str, config: TrainConfig | None = None) -> TrainResul
     config = config or TrainConfig()
     t0 = time.perf_counter()
     rng = np.random.default_rng(config.seed)
-    n_classes = dataset.n_classes
-    specs = config.layer_specs
-    if specs[-1].n_nodes < n_classes:
-        raise ConfigError(f"layers: the last layer has {specs[-1].n_nodes} nodes, fewer than "
-                          f"the {n_classes} classes")
+    if config.layer_specs[-1].n_nodes < dataset.n_classes:
+        raise ConfigError(f"layers: the last layer has {config.layer_specs[-1].n_nodes} nodes, "
+                          f"fewer than the {dataset.n_classes} classes")
+    split = _validation_split(dataset, config)
+    quantizer, encoder = _fit_encoding(dataset, config, split.X_fit)
+    model, geometry = _build_model(encoder, dataset.n_classes, config, rng)
+    best_epoch, history = _train_epochs(model, split, dataset, config, rng,
+                                        lambda Xr: encoder(quantizer(Xr)).astype(DTYPE),
+                                        on_epoch)
+    train_seconds = time.perf_counter() - t0
+    raw = _export(model, geometry, quantizer, encoder, dataset, config)
+    net = simplify(raw)
+    metrics = _metrics(net, raw, model, split, dataset, config, encoder, quantizer)
+    metrics.update(best_epoch=best_epoch, epochs_run=len(history),
+                   train_seconds=round(train_seconds, 2), history=history)
+    info = {k: metrics[k] for k in ("dataset", "seed", "config", "accuracy", "nodes",
+                                    "train_seconds", "soft_hard_gap", "nodes_before_pruning",
+                                    "nodes_after_pruning")}
+    return TrainResult(net.replace(meta=info), metrics, raw, model)
 
-    # -- validation split (stratified, seeded) --------------------------------
+
+@dataclass
+class _Split:
+    X_fit: np.ndarray
+    y_fit: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+
+
+def _validation_split(dataset: Dataset, config: TrainConfig) -> _Split:
+    """A stratified, seeded validation split carved from the training data."""
     X, y = dataset.X_train, dataset.y_train
-    if config.validation_fraction > 0:
-        from sklearn.model_selection import train_test_split
+    if config.validation_fraction <= 0:
+        return _Split(X, y, X, y)
+    from sklearn.model_selection import train_test_split
 
-        try:
-            X_fit, X_val, y_fit, y_val = train_test_split(
-                X, y, test_size=config.validation_fraction, stratify=y,
-                random_state=config.seed)
-        except ValueError as exc:
-            raise DataError(f"{dataset.name}: cannot carve a validation split ({exc})") from None
-    else:
-        X_fit, y_fit, X_val, y_val = X, y, X, y
+    try:
+        X_fit, X_val, y_fit, y_val = train_test_split(
+            X, y, test_size=config.validation_fraction, stratify=y, random_state=config.seed)
+    except ValueError as exc:
+        raise DataError(f"{dataset.name}: cannot carve a validation split ({exc})") from None
+    return _Split(X_fit, y_fit, X_val, y_val)
 
-    # -- input encoding ---------------------------------------------------------
+
+def _fit_encoding(dataset: Dataset, config: TrainConfig, X_fit: np.ndarray):
+    """Quantiser and thermometer thresholds from the fitting data; bits on the input grid."""
     quantizer = fit_quantizer(X_fit, config.feature_bits)
     positions, grid = input_positions(dataset.n_features, dataset.image_shape)
     encoder = fit_thermometer(quantizer(X_fit), quantizer, config.thermometer_bits,
                               positions, grid)
     if encoder.n_bits == 0:
         raise DataError(f"{dataset.name}: every feature is constant on the training data")
+    return quantizer, encoder
 
-    def encode(Xr):
-        return encoder(quantizer(Xr)).astype(DTYPE)
 
-    bits_val = encode(X_val)
-    bits_fit = encode(X_fit)
-
-    # -- wiring and the relaxed model ------------------------------------------
+def _build_model(encoder, n_classes: int, config: TrainConfig, rng):
+    """Wire every layer locally and initialise the relaxed network."""
     prev_pos, prev_grid, n_prev = encoder.bit_positions, encoder.grid, encoder.n_bits
-    layers, layer_geo = [], []
-    for spec in specs:
+    layers, geometry = [], []
+    for spec in config.layer_specs:
         pos = layer_positions(spec)
         wiring = wire_layer(pos, (spec.rows, spec.cols), prev_pos, prev_grid,
                             config.lut_inputs, config.candidates, config.radius, rng)
         layers.append(RelaxedLutLayer(wiring, n_prev, config.init_std, rng))
-        layer_geo.append((spec, pos))
+        geometry.append((spec, pos))
         prev_pos, prev_grid, n_prev = pos, (spec.rows, spec.cols), len(pos)
     classes = _readout_classes(n_prev, n_classes)
-    per_class = n_prev / n_classes
-    temperature = config.temperature or math.sqrt(per_class) / 2
-    model = MeshModel(layers, classes, n_classes, temperature)
-    opt = Adam(model.params(), config.learning_rate)
+    temperature = config.temperature or math.sqrt(n_prev / n_classes) / 2
+    return MeshModel(layers, classes, n_classes, temperature), geometry
 
-    # -- training loop ---------------------------------------------------------
-    steps_per_epoch = max(1, math.ceil(len(X_fit) / config.batch_size))
+
+def _train_epochs(model: MeshModel, split: _Split, dataset: Dataset, config: TrainConfig,
+                  rng, encode, on_epoch) -> tuple[int, list[dict]]:
+    """Mini-batch Adam with cosine decay; early stopping on the hardened network's
+    validation accuracy. The best parameters are restored; returns the best epoch."""
+    opt = Adam(model.params(), config.learning_rate)
+    bits_val, bits_fit = encode(split.X_val), encode(split.X_fit)
+    steps_per_epoch = max(1, math.ceil(len(split.X_fit) / config.batch_size))
     total_steps = steps_per_epoch * config.epochs
     shift = config.augment_shift if dataset.image_shape is not None else 0
-    background = np.full(dataset.n_features, X_fit.min()) if shift else None
+    background = np.full(dataset.n_features, split.X_fit.min()) if shift else None
     best = (-1.0, None, 0)
     history = []
-    step = 0
     bar = _progress(range(config.epochs), config.progress, f"train {dataset.name}")
     for epoch in bar:
-        order = rng.permutation(len(X_fit))
+        order = rng.permutation(len(split.X_fit))
         losses = []
         for b in range(steps_per_epoch):
             idx = order[b * config.batch_size:(b + 1) * config.batch_size]
-            if shift:
-                xb = encode(_shift_images(X_fit[idx], dataset.image_shape, shift, rng,
-                                          background))
-            else:
-                xb = bits_fit[idx]
+            xb = (encode(_shift_images(split.X_fit[idx], dataset.image_shape, shift, rng,
+                                       background)) if shift else bits_fit[idx])
+            step = epoch * steps_per_epoch + b
             lr = config.learning_rate * 0.5 * (1 + math.cos(math.pi * step / total_steps))
-            loss, grads = model.loss_and_grads(xb, y_fit[idx], config.length_cost)
+            loss, grads = model.loss_and_grads(xb, split.y_fit[idx], config.length_cost)
             opt.step(grads, lr)
             losses.append(loss)
-            step += 1
-        hard = model.hard_layers()
-        val_acc = float((model.hard_predict(bits_val, hard) == y_val).mean())
+        val_acc = float((model.hard_predict(bits_val) == split.y_val).mean())
         history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)),
                         "val_hard_accuracy": val_acc})
         if val_acc > best[0]:
@@ -253,40 +257,44 @@ def fit(dataset: Dataset | str, config: TrainConfig | None = None) -> TrainResul
         if config.progress:
             bar.set_postfix(loss=f"{np.mean(losses):.3f}", val=f"{100 * val_acc:.2f}%",
                             best=f"{100 * best[0]:.2f}%")
+        if on_epoch is not None:
+            on_epoch(dict(history[-1]))
         if epoch + 1 - best[2] >= config.patience:
             break
     for p, saved in zip(model.params(), best[1]):
         p[...] = saved
-    train_seconds = time.perf_counter() - t0
+    return best[2], history
 
-    # -- harden, export, prune, measure the netlist itself --------------------
-    hard = model.hard_layers()
-    prev_grid = encoder.grid
-    net_layers = []
-    for (spec, pos), (inputs, tables) in zip(layer_geo, hard):
-        net_layers.append(LutLayer((spec.rows, spec.cols), pos, inputs, tables, config.radius))
-    groups = tuple(np.flatnonzero(classes == c) for c in range(n_classes))
-    raw = Netlist(quantizer, encoder, tuple(net_layers), Readout(groups), dataset.class_names,
-                  dataset.feature_names, {})
-    net = simplify(raw)
 
-    def acc(n, Xr, yr):
-        return float((n.predict(Xr) == yr).mean())
+def _export(model: MeshModel, geometry, quantizer, encoder, dataset: Dataset,
+            config: TrainConfig) -> Netlist:
+    """The hardened network as a netlist (before pruning)."""
+    net_layers = [LutLayer((spec.rows, spec.cols), pos, inputs, tables, config.radius)
+                  for (spec, pos), (inputs, tables) in zip(geometry, model.hard_layers())]
+    groups = tuple(np.flatnonzero(model.classes == c) for c in range(model.n_classes))
+    return Netlist(quantizer, encoder, tuple(net_layers), Readout(groups), dataset.class_names,
+                   dataset.feature_names, {})
 
-    soft_val = float((model.soft_predict(bits_val) == y_val).mean())
-    accuracy = {"train": acc(net, X_fit, y_fit), "validation": acc(net, X_val, y_val),
-                "test": acc(net, dataset.X_test, dataset.y_test)}
-    metrics = {
+
+def _metrics(net: Netlist, raw: Netlist, model: MeshModel, split: _Split, dataset: Dataset,
+             config: TrainConfig, encoder, quantizer) -> dict:
+    """Accuracies of the exported netlist itself (that is what ships), sizes before and
+    after pruning, and the relaxed network's own validation accuracy."""
+    def acc(Xr, yr):
+        return float((net.predict(Xr) == yr).mean())
+
+    soft_val = float((model.soft_predict(encoder(quantizer(split.X_val)).astype(DTYPE))
+                      == split.y_val).mean())
+    accuracy = {"train": acc(split.X_fit, split.y_fit), "validation": acc(split.X_val, split.y_val),
+                "test": acc(dataset.X_test, dataset.y_test)}
+    return {
         "dataset": dataset.name,
         "seed": config.seed,
         "config": config.to_dict(),
         "accuracy": accuracy,
         "soft_validation_accuracy": soft_val,
         "soft_hard_gap": soft_val - accuracy["validation"],
-        "best_epoch": best[2],
-        "epochs_run": len(history),
-        "train_seconds": round(train_seconds, 2),
-        "temperature": temperature,
+        "temperature": model.temperature,
         "nodes_before_pruning": [l.n_nodes for l in raw.layers],
         "nodes_after_pruning": [l.n_nodes for l in net.layers],
         "lut_inputs_before_pruning": int(sum(int(l.arity().sum()) for l in raw.layers)),
@@ -294,9 +302,4 @@ def fit(dataset: Dataset | str, config: TrainConfig | None = None) -> TrainResul
         "encoded_bits_before_pruning": raw.encoder.n_bits,
         "encoded_bits_after_pruning": net.encoder.n_bits,
         "nodes": net.n_nodes,
-        "history": history,
     }
-    info = {k: metrics[k] for k in ("dataset", "seed", "config", "accuracy", "nodes",
-                                    "train_seconds", "soft_hard_gap", "nodes_before_pruning",
-                                    "nodes_after_pruning")}
-    return TrainResult(net.replace(meta=info), metrics, raw, model)
