@@ -12,12 +12,13 @@ from lutmesh.hdl.streams import stream_get, stream_put
 CLOCK_PERIOD = 1e-8
 
 
-def run_simulation(dut, *testbenches, until: float | None = None) -> None:
-    """Amaranth's simulator with one clock and the given async testbenches, run to the
-    end (every testbench returned) or ``until`` seconds: the one set-up every hdl test
-    shares, as Glasgow's ``simulation_test`` is."""
+def run_simulation(dut, *testbenches, until: float | None = None, clock: bool = True) -> None:
+    """Amaranth's simulator with one clock (none for purely combinational designs) and
+    the given async testbenches, run to the end (every testbench returned) or ``until``
+    seconds: the one set-up every hdl test shares, as Glasgow's ``simulation_test`` is."""
     sim = Simulator(dut)
-    sim.add_clock(CLOCK_PERIOD)
+    if clock:
+        sim.add_clock(CLOCK_PERIOD)
     for bench in testbenches:
         sim.add_testbench(bench)
     if until is None:

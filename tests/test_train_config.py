@@ -1,0 +1,45 @@
+"""Training options: validated once, from TOML and the command line."""
+
+import pytest
+
+from lutmesh.errors import ConfigError
+from lutmesh.train.config import TrainConfig, coerce, load_config
+
+
+def test_toml_then_overrides_and_a_train_table(tmp_path):
+    f = tmp_path / "c.toml"
+    f.write_text('[train]\nlayers = "4x4x4"\nlut-inputs = 3\nradius = "global"\n')
+    c = load_config(f, lut_inputs=5, epochs=None)
+    assert (c.layers, c.lut_inputs, c.radius, c.epochs) == ("4x4x4", 5, None, TrainConfig().epochs)
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("radius", "near", "radius = 'near': expected an integer or 'global'"),
+    ("epochs", 2.5, "epochs = 2.5: expected an integer"),
+    ("learning_rate", "fast", "learning_rate = 'fast': expected float"),
+    ("speed", 1, "unknown option 'speed'"),
+])
+def test_bad_values_name_the_option(name, value, message):
+    with pytest.raises(ConfigError, match=message):
+        coerce(name, value)
+
+
+def test_out_of_range_values_are_refused_at_construction():
+    with pytest.raises(ConfigError, match="patience = 0: expected >= 1"):
+        TrainConfig(patience=0)
+    with pytest.raises(ConfigError, match="layers: '4x0'"):
+        TrainConfig(layers="4x0").layer_specs
+
+
+def test_a_missing_or_broken_file_is_one_clear_error(tmp_path):
+    with pytest.raises(ConfigError, match="no such file"):
+        load_config(tmp_path / "nope.toml")
+    (tmp_path / "bad.toml").write_text("layers = [")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(tmp_path / "bad.toml")
+
+
+def test_to_dict_is_what_reuse_compares():
+    d = TrainConfig(seed=3).to_dict()
+    assert d["seed"] == 3 and "progress" not in d
+    assert TrainConfig(seed=3, progress=False).to_dict() == d
