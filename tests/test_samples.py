@@ -1,6 +1,5 @@
 """What verify, report and run stream through a model."""
 
-import numpy as np
 import pytest
 
 from lutmesh.errors import DataError
