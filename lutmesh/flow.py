@@ -5,8 +5,8 @@ skips a stage whose inputs are unchanged. Each stage owns that check (its
 ``is_current``): training compares the dataset and the full config with
 ``model.metrics.json``; emit the netlist hash, options and tool versions with the
 manifest; verify and report the Verilog's sha256 with the manifest's. Before the
-summary the flow checks that verify and every report saw the same Verilog. The run ends with a one-screen summary,
-also written to ``OUT/summary.md``.
+summary the flow checks that verify and every report saw the same Verilog. The run
+ends with a one-screen summary, also written to ``OUT/summary.md``.
 """
 
 from __future__ import annotations
