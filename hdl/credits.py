@@ -65,6 +65,9 @@ class CreditCounter(wiring.Component):
         The output stream's handshake.
     held : Signal(capacity)
         The count one cycle late (visible to testbenches).
+    came, moves : Signal(1)
+        Last cycle's accept, and whether last cycle's accept and take differed (the
+        step still to apply; visible to the formal proof).
     """
 
     def __init__(self, capacity: int):
@@ -72,14 +75,15 @@ class CreditCounter(wiring.Component):
             raise ValueError(f"capacity = {capacity}: expected >= 2")
         self.capacity = capacity
         self.held = control_register(capacity, "held")
+        self.came = control_register(1, "came")
+        self.moves = control_register(1, "moves")
         super().__init__({"i_valid": In(1), "i_ready": Out(1),
                           "o_valid": In(1), "o_ready": In(1)})
 
     def elaborate(self, platform):
         m = Module()
         held = self.held
-        came = control_register(1, "came")
-        moves = control_register(1, "moves")
+        came, moves = self.came, self.moves
         accept = self.i_valid & self.i_ready
         reset_register(m, came, accept)
         reset_register(m, moves, accept ^ (self.o_valid & self.o_ready))

@@ -53,7 +53,10 @@ class ResultBuffer(wiring.Component):
         Control state, visible to testbenches: whether the queue holds a result; the
         write position, one-hot over entries 1 up to the queue's depth (all zero:
         entry 0, or the queue is empty; the top bit: the queue is full); the
-        queue-shifts flag and the skid register's valid. Every register resets to 0:
+        queue-shifts flag and the skid register's valid.
+    entries, skid : list of Signal, Signal
+        The queue (entry 0 oldest) and the skid register (data, no reset; visible to
+        the formal proof). Every register resets to 0:
         the iCE40 flow inverts a flip-flop that starts at 1, and that inverter is a
         LUT level of its own where it meets a module boundary. They reset through
         :func:`reset_register` (no ``x`` in 4-state simulation with reset held from
@@ -72,6 +75,10 @@ class ResultBuffer(wiring.Component):
         self.tail = control_register(capacity - 2, "tail")
         self.shift = control_register(1, "shift")
         self.skid_valid = control_register(1, "skid_valid")
+        width = Shape.cast(layout).width
+        self.entries = [Signal(width, name=f"entry{k}", reset_less=True)
+                        for k in range(capacity - 2)]
+        self.skid = Signal(width, name="skid", reset_less=True)
         super().__init__({
             "i": In(stream.Signature(layout, always_ready=True)),
             "o": Out(stream.Signature(layout)),
@@ -81,10 +88,10 @@ class ResultBuffer(wiring.Component):
         m = Module()
         depth = self.capacity - 2  # the output and skid registers hold the other two
         width = Shape.cast(self._layout).width
-        entries = [Signal(width, name=f"entry{k}", reset_less=True) for k in range(depth)]
+        entries = self.entries
         queued, shift, skid_valid = self.queued, self.shift, self.skid_valid
         tail = [~queued] + list(self.tail)  # one-hot over entries 0 .. depth
-        skid = Signal(width, name="skid", reset_less=True)
+        skid = self.skid
         out = Signal(width, name="out", reset_less=True)
         out_valid = control_register(1, "out_valid")
 
