@@ -1,5 +1,8 @@
 # Two entry points for people: `make demo` and `make test`. Both create .venv with
 # nothing but `python3 -m venv` and pip, and install the project into it.
+# System tools, not installed here: g++, make and perl (Verilator builds), and
+# Icarus Verilog for the 4-state tests (`apt-get install iverilog`; .ci/run installs
+# it where missing, and the Icarus tests are skipped without it).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin

@@ -11,7 +11,9 @@ out to every flip-flop of the pipeline used to be the ECP5 critical path (173.6 
 A valid bit travels beside the data and resets to 0, so after reset nothing valid
 emerges until real input arrives. Only those valid bits, the buffer's control
 bits and the credit count have a reset: data registers are ``reset_less``, which
-keeps a high-fanout reset net off thousands of flip-flops.
+keeps a high-fanout reset net off thousands of flip-flops. The reset is a multiplexer
+in each control register's next value (:mod:`.reset`), so that 4-state simulators
+clear them with reset held from time 0; ``i.ready`` is low while reset is held.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from amaranth.lib.wiring import In, Out
 from ..netlist import Netlist
 from .credits import CreditCounter
 from .readout import ReadoutTree
+from .reset import control_register, reset_register
 from .result_buffer import ResultBuffer
 from .stages import Encoder, LutLayerStage
 
@@ -100,8 +103,8 @@ class Inference(wiring.Component):
         m.d.comb += readout.i.eq(prev)
 
         accept = self.i.valid & self.i.ready
-        valid = Signal(self.pipeline_latency, name="valid_pipe")
-        m.d.sync += valid.eq((valid << 1) | accept)
+        valid = control_register(self.pipeline_latency, "valid_pipe")
+        reset_register(m, valid, (valid << 1) | accept)
 
         # Results wait in the output buffer; the credit counter guarantees it never
         # overflows. Measured on the default digits model (iCE40 / ECP5 MHz): a

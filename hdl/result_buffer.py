@@ -22,11 +22,12 @@ A result written on one clock edge is offered after the second.
 
 from __future__ import annotations
 
-from amaranth import Module, Mux, Shape, Signal, Value
+from amaranth import Cat, Module, Mux, Shape, Signal, Value
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from .lut_level import LutLevel
+from .reset import control_register, reset_register
 
 __all__ = ["ResultBuffer"]
 
@@ -52,9 +53,14 @@ class ResultBuffer(wiring.Component):
         Control state, visible to testbenches: whether the queue holds a result; the
         write position, one-hot over entries 1 up to the queue's depth (all zero:
         entry 0, or the queue is empty; the top bit: the queue is full); the
-        queue-shifts flag and the skid register's valid. Every register resets to 0:
+        queue-shifts flag and the skid register's valid.
+    entries, skid : list of Signal, Signal
+        The queue (entry 0 oldest) and the skid register (data, no reset; visible to
+        the formal proof). Every register resets to 0:
         the iCE40 flow inverts a flip-flop that starts at 1, and that inverter is a
-        LUT level of its own where it meets a module boundary.
+        LUT level of its own where it meets a module boundary. They reset through
+        :func:`reset_register` (no ``x`` in 4-state simulation with reset held from
+        time 0).
     """
 
     LATENCY = 2  # clock edges from a write to the result being offered (buffer empty)
@@ -65,10 +71,14 @@ class ResultBuffer(wiring.Component):
         self._layout = layout
         self.capacity = capacity
         # one-hot: where the next result goes = how many wait (the top bit: full)
-        self.queued = Signal(name="queued")
-        self.tail = Signal(capacity - 2, name="tail")
-        self.shift = Signal(name="shift")
-        self.skid_valid = Signal(name="skid_valid")
+        self.queued = control_register(1, "queued")
+        self.tail = control_register(capacity - 2, "tail")
+        self.shift = control_register(1, "shift")
+        self.skid_valid = control_register(1, "skid_valid")
+        width = Shape.cast(layout).width
+        self.entries = [Signal(width, name=f"entry{k}", reset_less=True)
+                        for k in range(capacity - 2)]
+        self.skid = Signal(width, name="skid", reset_less=True)
         super().__init__({
             "i": In(stream.Signature(layout, always_ready=True)),
             "o": Out(stream.Signature(layout)),
@@ -78,12 +88,12 @@ class ResultBuffer(wiring.Component):
         m = Module()
         depth = self.capacity - 2  # the output and skid registers hold the other two
         width = Shape.cast(self._layout).width
-        entries = [Signal(width, name=f"entry{k}", reset_less=True) for k in range(depth)]
+        entries = self.entries
         queued, shift, skid_valid = self.queued, self.shift, self.skid_valid
         tail = [~queued] + list(self.tail)  # one-hot over entries 0 .. depth
-        skid = Signal(width, name="skid", reset_less=True)
+        skid = self.skid
         out = Signal(width, name="out", reset_less=True)
-        out_valid = Signal(name="out_valid")
+        out_valid = control_register(1, "out_valid")
 
         write = self.i.valid
         first = LutLevel(m, "first_level")
@@ -95,7 +105,7 @@ class ResultBuffer(wiring.Component):
         # (computed from both bits' next values), so nothing here waits for that AND.
         next_queued = first.wire(~Mux(write, 0, Mux(shift, tail[1], tail[0])), "next_queued")
         next_skid_valid = first.wire(~load & (skid_valid | shift), "next_skid_valid")
-        m.d.sync += shift.eq(next_queued & ~next_skid_valid)
+        reset_register(m, shift, next_queued & ~next_skid_valid)
         # first: "the tail bit / entry after a possible shift", and whether the write
         # lands here; then the write on top
         here = [first.wire(Mux(shift, tail[k + 1] if k < depth else 0, tail[k]), f"here{k}")
@@ -106,20 +116,17 @@ class ResultBuffer(wiring.Component):
             written = first.wire(write & Mux(shift, tail[k + 1], tail[k]), f"written{k}")
             m.d.sync += entry.eq(Mux(written, Value.cast(self.i.payload), moved))
         # written: the tail moves up (the bit below's "here"); else it shifts
-        m.d.sync += queued.eq(next_queued)
-        for k in range(1, depth + 1):
-            m.d.sync += tail[k].eq(Mux(write, here[k - 1], here[k]))
+        reset_register(m, queued, next_queued)
+        reset_register(m, self.tail, Cat(*(Mux(write, here[k - 1], here[k])
+                                           for k in range(1, depth + 1))))
 
         # Output and skid registers: the output loads when it is empty or taken, from
         # the skid register if that holds a result, else from the queue's head; a head
         # that leaves while the output is held goes to the skid register.
         head = first.wire(Mux(skid_valid, skid, entries[0]), "head")
         to_skid = first.wire(shift & ~load, "to_skid")
-        m.d.sync += [
-            out.eq(Mux(load, head, out)),
-            out_valid.eq(Mux(load, skid_valid | queued, out_valid)),
-            skid.eq(Mux(to_skid, entries[0], skid)),
-            skid_valid.eq(next_skid_valid),
-        ]
+        m.d.sync += [out.eq(Mux(load, head, out)), skid.eq(Mux(to_skid, entries[0], skid))]
+        reset_register(m, out_valid, Mux(load, skid_valid | queued, out_valid))
+        reset_register(m, skid_valid, next_skid_valid)
         m.d.comb += [self.o.valid.eq(out_valid), self.o.payload.eq(out)]
         return m

@@ -1,4 +1,4 @@
-"""``lutmesh verify``: the generated RTL on Verilator against the golden model."""
+"""``lutmesh verify``: the generated RTL on Verilator or Icarus against the golden model."""
 
 from __future__ import annotations
 
@@ -24,6 +24,9 @@ def add_verify_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", type=Path, help="directory of IDX files (mnist, fashion-mnist)")
     p.add_argument("--label-column", help="label column of a CSV file (default: label)")
     p.add_argument("--seed", type=int, default=0, help="seed of random gaps, stalls and data")
+    p.add_argument("--simulator", default="verilator",
+                   help="verilator (default, 2-state, compiled) or icarus (4-state: shows x; "
+                        "needs `apt-get install iverilog`)")
     p.add_argument("--waves", action="store_true", help="also write OUT/waves.vcd")
     p.add_argument("--no-activity", action="store_true",
                    help="skip the switching-activity (SAIF) run")
@@ -47,13 +50,18 @@ def run_verify(args: argparse.Namespace) -> int:
     from ..samples import verification_samples
     from .verify import verify
 
+    from .verilator import SIMULATORS
+
     count = _sample_count(args.samples)
+    if args.simulator not in SIMULATORS:
+        raise ConfigError(f"--simulator {args.simulator!r}: expected one of "
+                          f"{', '.join(SIMULATORS)}")
     net = Netlist.load(args.model)
     X, source = verification_samples(net, args.dataset, count, args.seed,
                                      data_dir=args.data_dir, label_column=args.label_column)
     print(f"verifying {args.model} on {source}")
     result = verify(net, X, args.out, rtl_dir=args.rtl, seed=args.seed, waves=args.waves,
-                    activity=not args.no_activity)
+                    activity=not args.no_activity, simulator=args.simulator)
     print_table(result)
     if result["passed"]:
         return 0
@@ -87,6 +95,6 @@ def print_table(result: dict) -> None:
           f"{result['measured_latency_cycles']} cycles (manifest {result['latency_cycles']}), "
           f"{result['throughput_per_cycle']} samples/cycle at full rate")
     build = "cached" if result["build_cached"] else f"{result['build_seconds']} s"
-    print(f"Verilator {result['verilator']} (build {build}), "
+    print(f"{result['simulator'].capitalize()} {result['simulator_version']} (build {build}), "
           f"{result['simulated_cycles']:,} cycles simulated at "
           f"{result['simulated_cycles_per_second']:,} cycles/s; wrote {result['files']['verify']}")

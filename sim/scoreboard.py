@@ -13,7 +13,10 @@ held. The rules:
   pipeline), but nothing that was accepted before reset may come out after it,
   and every input accepted after the last reset must come out;
 - with no gaps and no stalls, every sample's latency is exactly the manifest's
-  and the pipeline delivers one result per cycle.
+  and the pipeline delivers one result per cycle;
+- while reset is held, ``i.ready`` is low (a sample taken then would vanish) and,
+  after the first reset edge, ``o.valid`` is low; ``i.ready`` and ``o.valid`` are
+  never unknown (``x``/``z``, which only a 4-state simulator such as Icarus shows).
 """
 
 from __future__ import annotations
@@ -32,10 +35,13 @@ class Scenario:
     p_stall: float = 0.0
     reset_after: float | None = None  # reset once this fraction of samples was accepted
     reset_cycles: int = 3
+    reset_at_start: int = 0  # cycles of reset before the first sample is offered
+
 
     @property
     def full_rate(self) -> bool:
-        return self.p_gap == 0 and self.p_stall == 0 and self.reset_after is None
+        return (self.p_gap == 0 and self.p_stall == 0 and self.reset_after is None
+                and not self.reset_at_start)
 
 
 SCENARIOS = (
@@ -44,6 +50,9 @@ SCENARIOS = (
     Scenario("output_stalls", p_stall=0.3),
     Scenario("gaps_and_stalls", p_gap=0.25, p_stall=0.25),
     Scenario("reset_mid_stream", p_gap=0.1, p_stall=0.2, reset_after=0.5),
+    # reset held while the first sample is offered, then 40% output stalls: in Icarus
+    # this was an x in the credit count and a deadlock (see lutmesh.hdl.reset)
+    Scenario("reset_then_stalls", p_stall=0.4, reset_at_start=8),
 )
 
 
@@ -57,6 +66,8 @@ class ScenarioRecord:
     resets: list[tuple[int, int]] = field(default_factory=list)  # [first, last] cycle held
     cycles: int = 0
     valid_during_reset: int = 0  # cycles where o.valid was high while reset was held
+    ready_during_reset: int = 0  # cycles where i.ready was high while reset was held
+    unknown_cycles: int = 0  # cycles where i.ready or o.valid read as x or z
 
 
 def _epoch(cycle: int, resets: list[tuple[int, int]], *, output: bool) -> int:
@@ -76,6 +87,10 @@ def check_scenario(rec: ScenarioRecord, expected: list[int], latency: int,
     problems: list[str] = []
     if rec.valid_during_reset:
         problems.append(f"o.valid high in {rec.valid_during_reset} cycles while reset was held")
+    if rec.ready_during_reset:
+        problems.append(f"i.ready high in {rec.ready_during_reset} cycles while reset was held")
+    if rec.unknown_cycles:
+        problems.append(f"i.ready or o.valid unknown (x/z) in {rec.unknown_cycles} cycles")
 
     # Split handshakes into reset epochs; inside an epoch the stream is a FIFO.
     # Inputs accepted while reset is held are flushed with everything else.

