@@ -39,7 +39,7 @@ def l1_logistic(X_train, y_train, X_test, y_test, classes, C: float = L1_C) -> d
     out = {}
     for c in classes:
         model = LogisticRegression(solver="liblinear", C=C, **_l1_options(),
-                                   class_weight="balanced", max_iter=1000)
+                                   class_weight="balanced", max_iter=1000, random_state=0)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             model.fit(a, np.asarray(y_train) == c)
