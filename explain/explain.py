@@ -14,11 +14,10 @@ from ..files import atomic_write_text
 from ..names import bit_names, layer_names
 from ..netlist import Netlist
 from .audit import audit_sample
-from .circuits import (BOUNDS, AblatedModel, balanced_accuracy, circuit_netlist,
-                       find_class_circuit)
+from .circuits import BOUNDS, AblatedModel, circuit_netlist
 from .fields import field_summary, receptive_fields
 from .formulas import layer_patterns, node_formula
-from .measures import circuit_formulas, circuit_links, circuit_measures, pixel_impact
+from .measures import circuit_links, describe_circuit, pixel_impact
 from .pictures import activation_picture, audit_picture, class_picture, fields_picture
 from .reference import L1_C, l1_logistic
 
@@ -104,28 +103,15 @@ def _fields_step(run: _Run, outs, pictures: dict) -> list[dict]:
 def _class_entry(run: _Run, model, test_model, reference, c, tolerance, bound, pictures):
     """One class: its circuit, what it costs a reader, how well it detects, its picture."""
     net = run.net
-    circ = find_class_circuit(model, c, tolerance, bound)
-    keep = np.zeros(model.n_nodes, dtype=bool)
-    keep[circ.nodes] = True
-    scores, full = test_model.scores(keep), test_model.scores(np.ones_like(keep))
-    positive = run.y_test == c
-    formulas = circuit_formulas(model, keep, run.names, run.labels)
-    measures = circuit_measures(net, keep, model.offsets, formulas)
-    entry = circ.to_json(run.flat_names)
-    entry.update({k: v for k, v in measures.items() if k != "field_features"})
-    entry["balanced_accuracy_test"] = balanced_accuracy(scores[:, c] >= circ.threshold, positive)
-    entry["full_balanced_accuracy_test"] = balanced_accuracy(full[:, c] >= circ.threshold,
-                                                             positive)
-    pred = np.argmax(scores, axis=1)
-    entry["test_accuracy"] = float((pred == run.y_test).mean())
-    entry["test_one_vs_rest"] = float(((pred == c) == positive).mean())
+    circ, keep, entry, formulas, measures = describe_circuit(
+        model, test_model, c, tolerance, bound, run.names, run.labels)
     ref = reference[c]
     entry["l1_logistic"] = {"field": ref["field"],
                             "balanced_accuracy_train": ref["balanced_accuracy_train"],
                             "balanced_accuracy_test": ref["balanced_accuracy_test"]}
     entry["formulas"] = [f"{run.names[i][n]} = {f.text}" for i, n, f in formulas]
     impact = pixel_impact(model, keep, c, measures["field_features"])
-    mean_input = run.X_train[run.y_train == c].mean(axis=0) if positive.any() else None
+    mean_input = run.X_train[run.y_train == c].mean(axis=0) if (run.y_train == c).any() else None
     pictures[f"circuit_{c}"] = class_picture(
         net, c, keep, model.offsets, circuit_links(net, keep, model.offsets),
         measures["field_features"], impact, ref["weights"], run.image_shape, mean_input,

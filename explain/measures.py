@@ -17,10 +17,11 @@ Edges and field count only inputs a node's table depends on, from kept sources.
 import numpy as np
 
 from ..netlist import Netlist, projected_centre
-from .circuits import AblatedModel
+from .circuits import AblatedModel, balanced_accuracy, find_class_circuit
 from .formulas import NodeFormula, layer_patterns, node_formula
 
-__all__ = ["depends", "circuit_links", "circuit_measures", "circuit_formulas", "pixel_impact"]
+__all__ = ["depends", "circuit_links", "circuit_measures", "circuit_formulas", "pixel_impact",
+           "describe_circuit"]
 
 
 def depends(tables: np.ndarray, k: int) -> np.ndarray:
@@ -100,3 +101,26 @@ def pixel_impact(model: AblatedModel, keep: np.ndarray, c: int,
         bits[:, cols] = majority[cols]
         impact[f] = np.abs(net.readout(model.outputs(keep, bits)[-1])[:, c] - base).mean()
     return impact
+
+
+def describe_circuit(model: AblatedModel, test_model: AblatedModel, c: int, tolerance: float,
+                     bound: str, names: list[list[str]], bit_labels: list[str]) -> tuple:
+    """Find class ``c``'s circuit and measure it: (circuit, keep mask, circuits.json
+    entry, its formulas, its measures). ``test_model``: the test split, ablated with
+    the training constants."""
+    circ = find_class_circuit(model, c, tolerance, bound)
+    keep = np.zeros(model.n_nodes, dtype=bool)
+    keep[circ.nodes] = True
+    scores, full = test_model.scores(keep), test_model.scores(np.ones_like(keep))
+    positive = test_model.labels == c
+    formulas = circuit_formulas(model, keep, names, bit_labels)
+    measures = circuit_measures(model.net, keep, model.offsets, formulas)
+    entry = circ.to_json([n for layer in names for n in layer])
+    entry.update({k: v for k, v in measures.items() if k != "field_features"})
+    entry["balanced_accuracy_test"] = balanced_accuracy(scores[:, c] >= circ.threshold, positive)
+    entry["full_balanced_accuracy_test"] = balanced_accuracy(full[:, c] >= circ.threshold,
+                                                             positive)
+    pred = np.argmax(scores, axis=1)
+    entry["test_accuracy"] = float((pred == test_model.labels).mean())
+    entry["test_one_vs_rest"] = float(((pred == c) == positive).mean())
+    return circ, keep, entry, formulas, measures
