@@ -110,7 +110,7 @@ def coerce(name: str, value):
 # README (Explain: the explainable preset).
 PRESETS: dict[str, dict] = {
     "default": {},
-    "explainable": {"layers": "8x8x8,4x4x10"},
+    "explainable": {"layers": "8x8x8,4x4x16,4x4x10"},
 }
 
 
