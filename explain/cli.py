@@ -17,6 +17,10 @@ def add_explain_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dataset", help="dataset name or .csv/.npz file (default: the model's own)")
     p.add_argument("--data-dir", type=Path, help="directory of IDX files")
     p.add_argument("--label-column", help="label column of a CSV file")
+    p.add_argument("--bound", default="detector",
+                   help="what a class circuit keeps: 'detector' (its class's own score >= "
+                        "threshold, balanced one-vs-rest accuracy; default) or 'overall' "
+                        "(the argmax decision: overall and one-vs-rest accuracy)")
     p.add_argument("--tolerance", type=float, default=1.0,
                    help="accuracy points a class circuit may lose (default 1)")
     p.add_argument("--export-circuit", action="store_true",
@@ -44,6 +48,8 @@ def run_explain(args: argparse.Namespace) -> int:
     from ..datasets import load_dataset
     from .explain import explain
 
+    if args.bound not in ("detector", "overall"):
+        raise ConfigError(f"--bound {args.bound}: expected detector or overall")
     if not 0 <= args.tolerance <= 100:
         raise ConfigError(f"--tolerance {args.tolerance}: expected 0 .. 100 (accuracy points)")
     net = Netlist.load(args.model)
@@ -56,7 +62,7 @@ def run_explain(args: argparse.Namespace) -> int:
     if ds.n_features != net.n_features:
         raise DataError(f"{name}: {ds.n_features} features, the model expects {net.n_features}")
     result = explain(net, ds, args.out, classes=classes, sample=args.sample,
-                     tolerance=args.tolerance / 100, export_circuit=args.export_circuit)
+                     tolerance=args.tolerance / 100, bound=args.bound, export_circuit=args.export_circuit)
     print(f"wrote {args.out}/explain.html, explain.json, formulas.txt/json, fields.json, "
           f"circuits.json and pictures ({result['seconds']:.0f} s)")
     return 0

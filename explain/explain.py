@@ -4,18 +4,22 @@ import base64
 import html
 import json
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from ..errors import ConfigError
 from ..files import atomic_write_text
+from ..names import bit_names, layer_names
 from ..netlist import Netlist
 from .audit import audit_sample
-from .circuits import AblatedModel, circuit_netlist, find_class_circuit
+from .circuits import BOUNDS, AblatedModel, circuit_netlist
 from .fields import field_summary, receptive_fields
 from .formulas import layer_patterns, node_formula
-from ..names import bit_names, layer_names
-from .pictures import activation_picture, audit_picture, circuit_picture, fields_picture
+from .measures import circuit_links, describe_circuit, pixel_impact
+from .pictures import activation_picture, audit_picture, class_picture, fields_picture
+from .reference import L1_C, l1_logistic
 
 __all__ = ["explain"]
 
@@ -38,113 +42,177 @@ def all_formulas(net: Netlist, bits_train: np.ndarray, outs: list[np.ndarray]):
     return result
 
 
-def explain(net: Netlist, ds, out_dir: str | Path, *, classes=None, sample: int | None = None,
-            tolerance: float = 0.01, export_circuit: bool = False, log=print) -> dict:
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
-    X_train, y_train = np.asarray(ds.X_train, float), np.asarray(ds.y_train)
-    X_test, y_test = np.asarray(ds.X_test, float), np.asarray(ds.y_test)
-    bits_train = net.encode(net.quantize(X_train))
-    outs = net.forward(bits_train)
-    names = layer_names(net)
-    flat_names = [n for layer in names for n in layer]
-    labels = bit_names(net)
+@dataclass
+class _Run:
+    """What every step of one ``explain`` call reads: the model, the data, names."""
 
-    log(f"[1/4] node formulas ({net.n_nodes} nodes, sympy SOPform, unseen patterns as don't-cares)")
+    net: Netlist
+    out: Path
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    image_shape: tuple | None
+    log: object
+    names: list = field(default_factory=list)
+    labels: list = field(default_factory=list)
+
+    @property
+    def flat_names(self) -> list[str]:
+        return [n for layer in self.names for n in layer]
+
+
+def _formulas_step(run: _Run, bits_train, outs) -> tuple:
+    """[1/4] every node's formula: formulas.txt and formulas.json."""
+    net, names = run.net, run.names
+    run.log(f"[1/4] node formulas ({net.n_nodes} nodes, sympy SOPform, unseen patterns as "
+            "don't-cares)")
     formulas = all_formulas(net, bits_train, outs)
     kinds: dict = {}
-    lines = []
-    node_json = []
+    lines, node_json = [], []
     for i, layer_f in enumerate(formulas):
         lines.append(f"# layer {i}")
         for n, f in enumerate(layer_f):
             kinds[f.kind] = kinds.get(f.kind, 0) + 1
             lines.append(f"{names[i][n]} = {f.text}")
             node_json.append({"node": names[i][n], "layer": i, **f.to_json()})
-    atomic_write_text(out / "formulas.txt", "\n".join(lines) + "\n")
-    _write_json(out / "formulas.json", node_json)
-    log(f"      {', '.join(f'{v} {k}' for k, v in sorted(kinds.items()))}")
+    atomic_write_text(run.out / "formulas.txt", "\n".join(lines) + "\n")
+    _write_json(run.out / "formulas.json", node_json)
+    run.log(f"      {', '.join(f'{v} {k}' for k, v in sorted(kinds.items()))}")
+    return formulas, kinds, lines
 
-    log("[2/4] receptive fields")
+
+def _fields_step(run: _Run, outs, pictures: dict) -> list[dict]:
+    """[2/4] receptive fields: fields.json, fields.png, activation.png."""
+    net = run.net
+    run.log("[2/4] receptive fields")
     fields = receptive_fields(net)
     summary = field_summary(net)
-    _write_json(out / "fields.json", {
+    _write_json(run.out / "fields.json", {
         "summary": summary,
-        "nodes": {names[i][n]: np.flatnonzero(f[n]).tolist()
+        "nodes": {run.names[i][n]: np.flatnonzero(f[n]).tolist()
                   for i, f in enumerate(fields) for n in range(f.shape[0])}})
     for s in summary:
-        log(f"      layer {s['layer']}: mean {s['mean']:.1f}, max {s['max']} features")
-    image_shape = getattr(ds, "image_shape", None)
-    pictures = {"fields": fields_picture(net, fields, image_shape, out / "fields.png"),
-                "activation": activation_picture(net, outs, y_train, out / "activation.png")}
+        run.log(f"      layer {s['layer']}: mean {s['mean']:.1f}, max {s['max']} features")
+    pictures["fields"] = fields_picture(net, fields, run.image_shape, run.out / "fields.png")
+    pictures["activation"] = activation_picture(net, outs, run.y_train,
+                                                run.out / "activation.png")
+    return summary
 
-    classes = list(range(net.n_classes)) if classes is None else list(classes)
-    log(f"[3/4] class circuits for {len(classes)} class(es), tolerance {100 * tolerance:g} "
-        "points (mean ablation, training split)")
-    model = AblatedModel(net, bits_train, y_train)
+
+def _class_entry(run: _Run, model, test_model, reference, c, tolerance, bound, pictures):
+    """One class: its circuit, what it costs a reader, how well it detects, its picture."""
+    net = run.net
+    circ, keep, entry, formulas, measures = describe_circuit(
+        model, test_model, c, tolerance, bound, run.names, run.labels)
+    ref = reference[c]
+    entry["l1_logistic"] = {"field": ref["field"],
+                            "balanced_accuracy_train": ref["balanced_accuracy_train"],
+                            "balanced_accuracy_test": ref["balanced_accuracy_test"]}
+    entry["formulas"] = [f"{run.names[i][n]} = {f.text}" for i, n, f in formulas]
+    impact = pixel_impact(model, keep, c, measures["field_features"])
+    mean_input = run.X_train[run.y_train == c].mean(axis=0) if (run.y_train == c).any() else None
+    pictures[f"circuit_{c}"] = class_picture(
+        net, c, keep, model.offsets, circuit_links(net, keep, model.offsets),
+        measures["field_features"], impact, ref["weights"], run.image_shape, mean_input,
+        run.out / f"circuit_{c}.png")
+    run.log(f"      class {net.class_names[c]}: {len(circ.nodes)} nodes {circ.per_layer}, "
+            f"{entry['edges']} edges, {entry['field']} inputs, {entry['literals']} literals, "
+            f"wire {entry['wire_length']}; balanced {100 * circ.balanced_accuracy:.2f}% "
+            f"(full {100 * circ.full_balanced_accuracy:.2f}%), test "
+            f"{100 * entry['balanced_accuracy_test']:.2f}% "
+            f"(full {100 * entry['full_balanced_accuracy_test']:.2f}%)")
+    return circ, keep, entry
+
+
+def _export(run: _Run, model, circ, entry) -> None:
+    """``circuit_C.npz``: the circuit as a netlist ``emit`` and ``verify`` accept."""
+    cnet = circuit_netlist(model, circ)
+    # the accuracies `lutmesh info` shows, measured on the exported netlist itself
+    cnet = cnet.replace(meta={**cnet.meta, "accuracy": {
+        "train": float((cnet.predict(run.X_train) == run.y_train).mean()),
+        "test": float((cnet.predict(run.X_test) == run.y_test).mean())}})
+    if cnet.meta["accuracy"]["train"] != circ.accuracy:
+        raise AssertionError("exported circuit disagrees with the ablated model")
+    path = cnet.save(run.out / f"circuit_{circ.cls}.npz")
+    entry["netlist"] = path.name
+    entry["netlist_nodes"] = cnet.n_nodes
+
+
+def _circuits_step(run: _Run, bits_train, classes, tolerance, bound, export_circuit,
+                   pictures) -> tuple:
+    """[3/4] class circuits: circuits.json, circuit_C.png (and .npz)."""
+    net = run.net
+    run.log(f"[3/4] class circuits for {len(classes)} class(es), bound {bound}, tolerance "
+            f"{100 * tolerance:g} points (mean ablation, training split)")
+    model = AblatedModel(net, bits_train, run.y_train)
+    bits_test = net.encode(net.quantize(run.X_test))
+    test_model = AblatedModel(net, bits_test, run.y_test, constants=model.constants)
+    reference = l1_logistic(run.X_train, run.y_train, run.X_test, run.y_test, classes)
     circuits = {}
-    bits_test = net.encode(net.quantize(X_test))
-    test_model = AblatedModel(net, bits_test, y_test, constants=model.constants)
     for c in classes:
-        circ = find_class_circuit(model, c, tolerance)
-        keep = np.zeros(model.n_nodes, dtype=bool)
-        keep[circ.nodes] = True
-        test_pred = test_model.predict(keep)
-        entry = circ.to_json(flat_names)
-        entry["test_accuracy"] = float((test_pred == y_test).mean())
-        entry["test_one_vs_rest"] = float(((test_pred == c) == (y_test == c)).mean())
-        entry["receptive_field"] = int(np.any(np.concatenate(
-            [fields[i][keep[model.offsets[i]:model.offsets[i + 1]]]
-             for i in range(len(fields))]), axis=0).sum())
-        pictures[f"circuit_{c}"] = circuit_picture(net, keep, model.offsets, c,
-                                                   out / f"circuit_{c}.png")
+        circ, keep, entry = _class_entry(run, model, test_model, reference, c, tolerance,
+                                         bound, pictures)
         if export_circuit:
-            cnet = circuit_netlist(model, circ)
-            # the accuracies `lutmesh info` shows, measured on the exported netlist itself
-            cnet = cnet.replace(meta={**cnet.meta, "accuracy": {
-                "train": float((cnet.predict(X_train) == y_train).mean()),
-                "test": float((cnet.predict(X_test) == y_test).mean())}})
-            if cnet.meta["accuracy"]["train"] != circ.accuracy:
-                raise AssertionError("exported circuit disagrees with the ablated model")
-            path = cnet.save(out / f"circuit_{c}.npz")
-            entry["netlist"] = path.name
-            entry["netlist_nodes"] = cnet.n_nodes
+            _export(run, model, circ, entry)
         circuits[c] = (circ, keep, entry)
-        log(f"      class {net.class_names[c]}: {len(circ.nodes)} nodes {circ.per_layer}, "
-            f"{circ.edges} edges; one-vs-rest {100 * circ.one_vs_rest:.2f}% "
-            f"(full {100 * circ.full_one_vs_rest:.2f}%), accuracy {100 * circ.accuracy:.2f}% "
-            f"(full {100 * circ.full_accuracy:.2f}%)")
     circuit_json = [e for _, _, e in circuits.values()]
-    _write_json(out / "circuits.json", {"tolerance": tolerance, "data": "training split",
-                                        "method": "mean ablation; ranked prefix + greedy "
-                                                  "backward elimination with re-checking",
-                                        "circuits": circuit_json})
+    _write_json(run.out / "circuits.json", {
+        "bound": bound, "tolerance": tolerance, "data": "training split",
+        "method": "mean ablation; ranked prefix + greedy backward elimination with "
+                  "re-checking", "reference": f"L1 logistic regression, C = {L1_C}",
+        "circuits": circuit_json})
+    return circuits, model, circuit_json
 
-    audit = None
-    if sample is not None:
-        if not 0 <= sample < len(X_test):
-            from ..errors import ConfigError
-            raise ConfigError(f"--sample {sample}: the test split has {len(X_test)} samples")
-        log(f"[4/4] audit trail of test sample {sample}")
-        q = net.quantize(X_test[sample:sample + 1])[0]
-        cls = int(net.predict_quantized(q[None, :])[0])
-        keep = circuits[cls][1] if cls in circuits else None
-        audit = audit_sample(net, q, formulas, names, labels, keep, model.offsets)
-        audit["sample"] = sample
-        audit["label"] = int(y_test[sample])
-        audit["circuit"] = "class circuit" if keep is not None else "whole model"
-        _write_json(out / f"audit_{sample}.json", audit)
-        pictures["audit"] = audit_picture(net, X_test[sample], audit, image_shape,
-                                          out / f"audit_{sample}.png")
-        log(f"      predicted {audit['class_name']} (label {audit['label']}); "
+
+def _audit_step(run: _Run, sample, formulas, circuits, model, pictures):
+    """[4/4] the audit trail of one test sample: audit_I.json, audit_I.png."""
+    net = run.net
+    if sample is None:
+        run.log("[4/4] audit trail: skipped (no --sample)")
+        return None
+    if not 0 <= sample < len(run.X_test):
+        raise ConfigError(f"--sample {sample}: the test split has {len(run.X_test)} samples")
+    run.log(f"[4/4] audit trail of test sample {sample}")
+    q = net.quantize(run.X_test[sample:sample + 1])[0]
+    cls = int(net.predict_quantized(q[None, :])[0])
+    keep = circuits[cls][1] if cls in circuits else None
+    audit = audit_sample(net, q, formulas, run.names, run.labels, keep, model.offsets)
+    audit["sample"] = sample
+    audit["label"] = int(run.y_test[sample])
+    audit["circuit"] = "class circuit" if keep is not None else "whole model"
+    _write_json(run.out / f"audit_{sample}.json", audit)
+    pictures["audit"] = audit_picture(net, run.X_test[sample], audit, run.image_shape,
+                                      run.out / f"audit_{sample}.png")
+    run.log(f"      predicted {audit['class_name']} (label {audit['label']}); "
             f"{len(audit['fired_voters'])} voters fired, {len(audit['steps'])} nodes on the "
             f"trail, {len(audit['decisive_features'])} deciding inputs")
-    else:
-        log("[4/4] audit trail: skipped (no --sample)")
+    return audit
 
+
+def explain(net: Netlist, ds, out_dir: str | Path, *, classes=None, sample: int | None = None,
+            tolerance: float = 0.01, bound: str = "detector", export_circuit: bool = False,
+            log=print) -> dict:
+    """Everything ``lutmesh explain`` writes into ``out_dir``; returns explain.json's data."""
+    if bound not in BOUNDS:
+        raise ConfigError(f"--bound {bound}: expected one of {', '.join(BOUNDS)}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    run = _Run(net, out, np.asarray(ds.X_train, float), np.asarray(ds.y_train),
+               np.asarray(ds.X_test, float), np.asarray(ds.y_test),
+               getattr(ds, "image_shape", None), log, layer_names(net), bit_names(net))
+    bits_train = net.encode(net.quantize(run.X_train))
+    outs = net.forward(bits_train)
+    pictures: dict = {}
+    formulas, kinds, lines = _formulas_step(run, bits_train, outs)
+    summary = _fields_step(run, outs, pictures)
+    classes = list(range(net.n_classes)) if classes is None else list(classes)
+    circuits, model, circuit_json = _circuits_step(run, bits_train, classes, tolerance, bound,
+                                                   export_circuit, pictures)
+    audit = _audit_step(run, sample, formulas, circuits, model, pictures)
     result = {"netlist_hash": net.content_hash(), "nodes": net.n_nodes, "formula_kinds": kinds,
-              "fields": summary, "circuits": circuit_json, "audit": audit,
+              "fields": summary, "bound": bound, "circuits": circuit_json, "audit": audit,
               "seconds": round(time.perf_counter() - t0, 1)}
     _write_json(out / "explain.json", result)
     write_html(net, result, pictures, out / "explain.html", lines[:400])
@@ -156,31 +224,64 @@ def _img(path: Path) -> str:
     return f'<img src="data:image/png;base64,{data}" style="max-width:100%">'
 
 
+def _pct(v: float) -> str:
+    return f"{100 * v:.1f}%"
+
+
+def _circuit_rows(net: Netlist, circuits: list[dict]) -> str:
+    e = html.escape
+    return "".join(
+        f"<tr><td>{e(str(net.class_names[c['class']]))}</td><td>{c['nodes']}</td>"
+        f"<td>{c['edges']}</td><td>{c['field']}</td><td>{c['literals']}</td>"
+        f"<td>{c['wire_length']}</td><td>≥ {c['threshold']}</td>"
+        f"<td>{_pct(c['balanced_accuracy_train'])} / {_pct(c['full_balanced_accuracy_train'])}"
+        f"</td><td>{_pct(c['balanced_accuracy_test'])} / "
+        f"{_pct(c['full_balanced_accuracy_test'])}</td>"
+        f"<td>{c['l1_logistic']['field']}, {_pct(c['l1_logistic']['balanced_accuracy_test'])}"
+        f"</td></tr>" for c in circuits)
+
+
+def _circuit_sections(net: Netlist, result: dict, pictures: dict) -> list[str]:
+    """The table, then per class its picture and the formulas of its nodes."""
+    e = html.escape
+    bound = result["bound"]
+    what = ("its own detector (score ≥ threshold, threshold fixed on the full model) keeps "
+            "its balanced one-vs-rest accuracy" if bound == "detector" else
+            "the one-vs-rest and overall accuracy stay")
+    parts = [
+        "<h2>Class circuits</h2>",
+        f"<p>Bound <b>{e(bound)}</b>: per class, the fewest nodes (every other node held "
+        f"at its most frequent value) such that {what} within the tolerance on the "
+        "training data. Field: inputs read; literals: total length of the node formulas; "
+        "wire: sum of edge lengths in grid cells. L1: per-class L1 logistic regression "
+        "on the same split, the sparse linear reference.</p>",
+        "<table><tr><th>class</th><th>nodes</th><th>edges</th><th>field</th><th>literals</th>"
+        "<th>wire</th><th>detector</th><th>balanced train (circuit / full)</th>"
+        "<th>balanced test (circuit / full)</th><th>L1 logistic (field, balanced test)</th>"
+        f"</tr>{_circuit_rows(net, result['circuits'])}</table>"]
+    for c in result["circuits"]:
+        name = e(str(net.class_names[c["class"]]))
+        parts += [f"<h3>Class {name}: {c['nodes']} nodes, {c['field']} inputs</h3>",
+                  _img(pictures[f"circuit_{c['class']}"]),
+                  f"<details><summary>its {len(c['formulas'])} node formulas, as the circuit "
+                  "computes them</summary><pre>" + e("\n".join(c["formulas"])) +
+                  "</pre></details>"]
+    return parts
+
+
 def write_html(net: Netlist, result: dict, pictures: dict, path: Path, formula_lines) -> None:
     """One self-contained page (pictures embedded) for a person to open."""
     e = html.escape
-    rows = "".join(
-        f"<tr><td>{e(str(net.class_names[c['class']]))}</td><td>{c['nodes']}</td>"
-        f"<td>{c['edges']}</td><td>{c['receptive_field']}</td>"
-        f"<td>{100 * c['one_vs_rest']:.2f}% / {100 * c['full_one_vs_rest']:.2f}%</td>"
-        f"<td>{100 * c['accuracy']:.2f}% / {100 * c['full_accuracy']:.2f}%</td>"
-        f"<td>{100 * c['test_accuracy']:.2f}%</td></tr>" for c in result["circuits"])
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'><title>lutmesh explain</title>",
-        "<style>body{font-family:sans-serif;max-width:1100px;margin:auto}"
+        "<style>body{font-family:sans-serif;max-width:1200px;margin:auto}"
         "td,th{padding:2px 8px;border-bottom:1px solid #ddd}pre{font-size:11px;"
         "max-height:400px;overflow:auto;background:#f6f6f6}</style></head><body>",
         f"<h1>lutmesh explain: {e(str(net.meta.get('dataset', '?')))}, {net.n_nodes} nodes</h1>",
         f"<p>netlist {result['netlist_hash'][:16]}; node kinds: "
         + ", ".join(f"{v} {e(k)}" for k, v in sorted(result["formula_kinds"].items())) + "</p>",
-        "<h2>Class circuits</h2><p>Smallest node sets (others mean-ablated) that keep each "
-        "class's one-vs-rest and overall accuracy within the tolerance on training data.</p>",
-        "<table><tr><th>class</th><th>nodes</th><th>edges</th><th>receptive field</th>"
-        "<th>one-vs-rest (circuit / full)</th><th>accuracy (circuit / full)</th>"
-        f"<th>test accuracy</th></tr>{rows}</table>",
     ]
-    for key in sorted(k for k in pictures if k.startswith("circuit_")):
-        parts.append(_img(pictures[key]))
+    parts += _circuit_sections(net, result, pictures)
     parts += ["<h2>Activations</h2>", _img(pictures["activation"]),
               "<h2>Receptive fields</h2>", _img(pictures["fields"])]
     if "audit" in pictures and result["audit"]:
@@ -190,6 +291,6 @@ def write_html(net: Netlist, result: dict, pictures: dict, path: Path, formula_l
                   f"<p>predicted {e(a['class_name'])}, label {a['label']}; scores "
                   f"{a['scores']}; deciding inputs: {e(', '.join(a['decisive_feature_names']))}</p>",
                   f"<pre>{e(steps)}</pre>"]
-    parts += ["<h2>Node formulas</h2>", f"<pre>{e(chr(10).join(formula_lines))}</pre>",
-              "</body></html>"]
+    parts += ["<h2>Node formulas (whole model)</h2>",
+              f"<pre>{e(chr(10).join(formula_lines))}</pre>", "</body></html>"]
     atomic_write_text(path, "\n".join(parts))

@@ -1,5 +1,10 @@
 """Pictures of the mesh: class-conditional activations, class circuits, receptive fields.
 
+A class circuit is drawn where it lives: each layer on its own grid, edges as
+segments from a source's place to its reader's, so local wiring shows as short
+strokes (the old single-canvas drawing spanned input -> layers and read as a
+hairball of 1,259-1,602 long edges).
+
 Every node sits at its grid position; nodes sharing a cell (channels) are spread on
 a small circle inside it, so a layer looks like the 2-D mesh it is in hardware.
 """
@@ -11,7 +16,7 @@ import numpy as np
 from ..netlist import Netlist
 from ..charts import pyplot, save_figure
 
-__all__ = ["activation_picture", "circuit_picture", "fields_picture", "audit_picture",
+__all__ = ["activation_picture", "class_picture", "fields_picture", "audit_picture",
            "node_xy"]
 
 
@@ -67,51 +72,88 @@ def activation_picture(net: Netlist, outs: list[np.ndarray], labels: np.ndarray,
     return path
 
 
-def circuit_picture(net: Netlist, keep: np.ndarray, offsets: np.ndarray, cls: int,
-                    path: Path) -> Path:
-    """The class circuit on the mesh: panels input → layers, kept nodes and their links."""
+def _on_input(ax, values, image_shape, cmap, vmin, vmax, base=None):
+    """Per-feature values as an image (or bars for tabular data); NaN: not shown."""
+    if image_shape is None:
+        shown = np.nan_to_num(values)
+        ax.bar(np.arange(len(values)), shown, color=np.where(np.isnan(values), "0.85",
+                                                              "tab:red"))
+        ax.set_xlabel("feature", fontsize=7)
+        return None
+    im = ax.imshow(np.ma.masked_invalid(np.asarray(values, float)).reshape(image_shape),
+                   cmap=cmap, vmin=vmin, vmax=vmax)
+    if base is not None:  # the class's mean input as contour lines, so the shape shows
+        ax.contour(np.asarray(base, float).reshape(image_shape), levels=3, colors="0.35",
+                   linewidths=0.7)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return im
+
+
+def _mesh_panel(ax, net: Netlist, i: int, keep_layer: np.ndarray, pairs: np.ndarray,
+                voters: np.ndarray | None) -> None:
+    """Layer ``i`` on its own grid: every node faint, kept ones dark, and each edge a
+    segment from its source's place (the layer below, same unit square) to the node."""
+    layer = net.layers[i]
+    xy = node_xy(layer.grid, layer.positions)
+    src_xy = _input_xy(net) if i == 0 else node_xy(net.layers[i - 1].grid,
+                                                   net.layers[i - 1].positions)
+    for n, src in pairs:
+        a, b = src_xy[src], xy[n]
+        ax.plot([a[0], b[0]], [a[1], b[1]], color="0.45", lw=0.6, zorder=1)
+    if len(pairs):
+        ax.scatter(*src_xy[np.unique(pairs[:, 1])].T, s=8, facecolors="none",
+                   edgecolors="tab:orange", lw=0.7, zorder=2)
+    ax.scatter(*xy[~keep_layer].T, s=4, c="0.9", zorder=2)
+    ax.scatter(*xy[keep_layer].T, s=16, c="tab:blue", zorder=3)
+    if voters is not None:
+        ax.scatter(*xy[keep_layer & voters].T, s=22, c="tab:red", zorder=4)
+    rows, cols = layer.grid
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_aspect("equal")
+    ax.set_xticks(np.arange(cols + 1) / cols, labels=[])
+    ax.set_yticks(np.arange(rows + 1) / rows, labels=[])
+    ax.tick_params(length=0)
+    ax.grid(True, color="0.93", lw=0.5)
+    role = "; red: votes" if voters is not None else ""
+    ax.set_title(f"layer {i} ({rows}×{cols} grid): {int(keep_layer.sum())} nodes{role}",
+                 fontsize=8)
+
+
+def class_picture(net: Netlist, cls: int, keep: np.ndarray, offsets: np.ndarray,
+                  links: list[np.ndarray], field: list[int], impact: np.ndarray,
+                  weights: np.ndarray,
+                  image_shape, mean_input: np.ndarray, path: Path) -> Path:
+    """One class, left to right: the pixels its circuit reads shaded by ablation impact
+    (on the class's mean input), the L1 logistic weights for the same class, then the
+    circuit on the mesh, one panel per layer. Every title sits above its own panel."""
     plt = pyplot()
-    panels = len(net.layers) + 1
-    fig, ax = plt.subplots(figsize=(3.2 * panels, 3.4))
-    gap = 0.25
-    enc_xy = _input_xy(net)
-    places = [enc_xy]
-    for layer in net.layers:
-        places.append(node_xy(layer.grid, layer.positions))
-    shifted = [p + np.array([k * (1 + gap), 0]) for k, p in enumerate(places)]
-    used_bits = np.zeros(net.encoder.n_bits, dtype=bool)
-    for i, layer in enumerate(net.layers):
-        k = keep[offsets[i]:offsets[i + 1]]
-        src_keep = used_bits if i == 0 else keep[offsets[i - 1]:offsets[i]]
-        for n in np.flatnonzero(k):
-            for src in layer.inputs[n]:
-                if src < 0:
-                    continue
-                if i == 0:
-                    used_bits[src] = True
-                elif not src_keep[src]:
-                    continue
-                a, b = shifted[i][src], shifted[i + 1][n]
-                ax.plot([a[0], b[0]], [a[1], b[1]], color="0.55", lw=0.4, alpha=0.6, zorder=1)
-    ax.scatter(*shifted[0].T, s=6, c=np.where(used_bits, "tab:orange", "0.85"), zorder=2)
-    for i, layer in enumerate(net.layers):
-        k = keep[offsets[i]:offsets[i + 1]]
-        xy = shifted[i + 1]
-        ax.scatter(*xy[~k].T, s=5, c="0.88", zorder=2)
-        color = "tab:blue"
-        if i == len(net.layers) - 1:
-            voter = np.zeros(layer.n_nodes, dtype=bool)
-            voter[net.readout.groups[cls]] = True
-            ax.scatter(*xy[k & voter].T, s=14, c="tab:red", zorder=3, label=f"votes for {cls}")
-            k = k & ~voter
-        ax.scatter(*xy[k].T, s=10, c=color, zorder=3)
-    for k in range(panels):
-        ax.text(k * (1 + gap) + 0.5, 1.04, "input bits" if k == 0 else f"layer {k - 1}",
-                ha="center", fontsize=8)
-    ax.set_axis_off()
-    ax.set_title(f"class circuit for {net.class_names[cls]}: {int(keep.sum())} nodes", fontsize=9)
-    path = save_figure(fig, path)
-    return path
+    panels = 2 + len(net.layers)
+    fig, axes = plt.subplots(1, panels, figsize=(2.9 * panels, 3.3), squeeze=True,
+                             layout="constrained")
+    read = np.full(net.n_features, np.nan)
+    read[field] = impact[field]
+    im = _on_input(axes[0], read, image_shape, "Reds", 0, max(impact.max(), 1e-9), mean_input)
+    axes[0].set_title(f"class {net.class_names[cls]}: circuit reads {len(field)} inputs\n"
+                      "red: |Δscore| when held; lines: class mean", fontsize=8)
+    if im is not None:
+        fig.colorbar(im, ax=axes[0], fraction=0.046)
+    w = np.where(weights != 0, weights, np.nan)
+    lim = max(np.abs(weights).max(), 1e-9)
+    im = _on_input(axes[1], w, image_shape, "RdBu_r", -lim, lim)
+    axes[1].set_title(f"L1 logistic: {int((weights != 0).sum())} inputs\n"
+                      "red +, blue −, blank 0", fontsize=8)
+    if im is not None:
+        fig.colorbar(im, ax=axes[1], fraction=0.046)
+    last = len(net.layers) - 1
+    for i in range(len(net.layers)):
+        voters = None
+        if i == last:
+            voters = np.zeros(net.layers[i].n_nodes, dtype=bool)
+            voters[net.readout.groups[cls]] = True
+        _mesh_panel(axes[2 + i], net, i, keep[offsets[i]:offsets[i + 1]], links[i], voters)
+    return save_figure(fig, path)
 
 
 def fields_picture(net: Netlist, fields: list[np.ndarray], image_shape, path: Path) -> Path:

@@ -105,7 +105,7 @@ def test_tolerance_holds_on_the_data_it_claims():
 
 
 @pytest.mark.slow
-def test_explain_cli_on_a_trained_model_and_the_exported_circuit_verifies(tmp_path, capsys):
+def test_explain_cli_on_a_trained_model_and_the_exported_detector_circuit_verifies(tmp_path, capsys):
     model = tmp_path / "iris.npz"
     assert main(["train", "--dataset", "iris", "--layers", "4x4x4,2x2x6", "--epochs", "6",
                  "--out", str(model)]) == 0
@@ -118,7 +118,9 @@ def test_explain_cli_on_a_trained_model_and_the_exported_circuit_verifies(tmp_pa
         assert (out / name).stat().st_size > 0, name
     html = (out / "explain.html").read_text()
     assert "data:image/png;base64," in html and "Class circuits" in html
-    circuits = json.loads((out / "circuits.json").read_text())["circuits"]
+    data = json.loads((out / "circuits.json").read_text())
+    assert data["bound"] == "detector"  # the default: the exported circuit is a detector's
+    circuits = data["circuits"]
     assert [c["class"] for c in circuits] == [1]
     audit = json.loads((out / "audit_0.json").read_text())
     assert audit["steps"] and audit["decisive_feature_names"]

@@ -78,6 +78,21 @@ def test_config_from_toml_and_overrides(tmp_path):
     assert (c.layers, c.lut_inputs, c.radius, c.epochs) == ("4x4x2,2x2x10", 5, None, 7)
 
 
+def test_preset_sits_under_the_toml_file_and_the_options(tmp_path):
+    from lutmesh.errors import ConfigError
+    from lutmesh.train.config import PRESETS
+
+    base = load_config(preset="explainable")
+    for key, value in PRESETS["explainable"].items():
+        assert getattr(base, key) == value
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('layers = "4x4x2,2x2x10"\n')
+    assert load_config(cfg, preset="explainable").layers == "4x4x2,2x2x10"
+    assert load_config(preset="explainable", layers="4x4x4,2x2x10").layers == "4x4x4,2x2x10"
+    with pytest.raises(ConfigError, match="preset 'tiny'"):
+        load_config(preset="tiny")
+
+
 def test_train_cli_writes_netlist_and_metrics(tmp_path, capsys):
     out = tmp_path / "m.npz"
     assert main(["train", "--dataset", "digits", "--out", str(out), "--layers", "4x4x4,2x2x10",

@@ -36,6 +36,10 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=Path("build/model.npz"), help="netlist file")
     p.add_argument("--seed", type=int, help="random seed (default 0)")
     p.add_argument("--config", type=Path, help="TOML file with any of the options below")
+    p.add_argument("--preset", default="default",
+                   help="starting settings: 'default' (the most accurate per LUT) or "
+                        "'explainable' (small class-detector circuits, see the README); "
+                        "--config and the options below override it")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     group = p.add_argument_group("model and training options (override --config)")
     for name, (kind, text) in _OPTIONS.items():
@@ -49,7 +53,7 @@ def run_train(args: argparse.Namespace) -> int:
     from .trainer import fit
 
     overrides = {name: getattr(args, name) for name in _OPTIONS}
-    config = load_config(args.config, seed=args.seed, **overrides)
+    config = load_config(args.config, preset=args.preset, seed=args.seed, **overrides)
     config = config.replace(progress=not args.quiet)
     dataset = load_dataset(args.dataset, data_dir=args.data_dir, label_column=args.label_column)
     print(f"dataset {dataset.name}: {len(dataset.X_train)} train / {len(dataset.X_test)} test, "

@@ -14,7 +14,7 @@ from pathlib import Path
 from ..errors import ConfigError
 from .wiring import LayerSpec, parse_layers
 
-__all__ = ["TrainConfig", "load_config"]
+__all__ = ["TrainConfig", "load_config", "PRESETS"]
 
 
 @dataclass(frozen=True)
@@ -106,9 +106,21 @@ def coerce(name: str, value):
         raise ConfigError(f"{name} = {value!r}: expected {kind.__name__}") from None
 
 
-def load_config(path: str | Path | None = None, **overrides) -> TrainConfig:
-    """Defaults, then the TOML file (a flat table or a [train] table), then overrides."""
-    values = {}
+# Named starting points for ``lutmesh train --preset``; each value is measured in the
+# README (Explain: the explainable preset).
+PRESETS: dict[str, dict] = {
+    "default": {},
+    "explainable": {"layers": "8x8x8,4x4x16,4x4x10"},
+}
+
+
+def load_config(path: str | Path | None = None, preset: str | None = None,
+                **overrides) -> TrainConfig:
+    """Defaults, then the preset, then the TOML file (a flat table or a [train]
+    table), then overrides."""
+    if preset is not None and preset not in PRESETS:
+        raise ConfigError(f"preset {preset!r}: expected one of {', '.join(PRESETS)}")
+    values = dict(PRESETS.get(preset or "default", {}))
     if path is not None:
         path = Path(path)
         try:

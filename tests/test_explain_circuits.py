@@ -1,0 +1,111 @@
+"""explain's detector bound: the greedy circuit keeps the bound where it claims to,
+brute force finds nothing the greedy search calls invalid, the threshold is the
+balanced-accuracy optimum, and circuits.json carries the reader's measures."""
+
+import itertools
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from lutmesh.errors import ConfigError
+from lutmesh.explain.circuits import (AblatedModel, balanced_accuracy, detector_threshold,
+                                      find_class_circuit)
+from lutmesh.explain.explain import explain
+from lutmesh.testing import random_inputs, random_netlist
+from test_explain import planted_data, planted_netlist
+
+
+def test_balanced_accuracy_weighs_both_sides_equally():
+    positive = np.array([1, 0, 0, 0, 0, 0, 0, 0, 0, 0], bool)
+    assert balanced_accuracy(np.zeros(10, bool), positive) == 0.5  # plain accuracy: 90%
+    assert balanced_accuracy(positive, positive) == 1.0
+    assert balanced_accuracy(np.ones(10, bool), positive) == 0.5
+    assert balanced_accuracy(np.zeros(3, bool), np.zeros(3, bool)) == 1.0
+
+
+def tiny_problem(seed):
+    net = random_netlist(seed, features=4, layers=2, nodes_per_layer=4, classes=2, k=2,
+                         radius=None)
+    q = random_inputs(net, 300, seed=seed)
+    labels = net.predict_quantized(q).copy()
+    flip = np.random.default_rng(seed + 100).random(len(labels)) < 0.1
+    labels[flip] = 1 - labels[flip]
+    return net, AblatedModel(net, net.encode(q), labels)
+
+
+def detector_holds(model, keep, c, threshold, tolerance):
+    full = model.scores(np.ones(model.n_nodes, bool))[:, c] >= threshold
+    got = model.scores(keep)[:, c] >= threshold
+    positive = model.labels == c
+    return balanced_accuracy(got, positive) >= balanced_accuracy(full, positive) - tolerance - 1e-12
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_detector_circuit_against_brute_force_on_a_tiny_netlist(seed):
+    net, model = tiny_problem(seed)
+    n = model.n_nodes
+    assert n <= 10, f"seed {seed}: {n} nodes, too many to enumerate"
+    for c in range(2):
+        tol = 0.02
+        circ = find_class_circuit(model, c, tol, bound="detector")
+        score = model.scores(np.ones(n, bool))[:, c]
+        best = max(balanced_accuracy(score >= t, model.labels == c)
+                   for t in range(int(score.max()) + 2))
+        assert balanced_accuracy(score >= circ.threshold, model.labels == c) == best
+        assert circ.threshold == detector_threshold(score, model.labels, c)
+        keep = np.zeros(n, bool)
+        keep[circ.nodes] = True
+        assert detector_holds(model, keep, c, circ.threshold, tol), f"seed {seed} class {c}"
+        valid = []
+        for mask in itertools.product([False, True], repeat=n):
+            m = np.array(mask)
+            if detector_holds(model, m, c, circ.threshold, tol):
+                valid.append(m)
+        assert any((v == keep).all() for v in valid)  # brute force agrees it is valid
+        smallest = min(int(v.sum()) for v in valid)
+        assert smallest <= len(circ.nodes)
+
+
+def planted_dataset():
+    X, y = planted_data(400, seed=0)
+    Xt, yt = planted_data(200, seed=1)
+    return SimpleNamespace(X_train=X, y_train=y, X_test=Xt, y_test=yt, image_shape=None)
+
+
+def test_circuits_json_schema_and_exact_measures_on_the_planted_netlist(tmp_path):
+    net = planted_netlist()
+    explain(net, planted_dataset(), tmp_path, sample=None, log=lambda *a: None)
+    data = json.loads((tmp_path / "circuits.json").read_text())
+    assert data["bound"] == "detector"
+    types = {"nodes": int, "edges": int, "field": int, "literals": int, "wire_length": int,
+             "threshold": int, "balanced_accuracy_train": float, "balanced_accuracy_test": float,
+             "full_balanced_accuracy_train": float, "full_balanced_accuracy_test": float}
+    for entry in data["circuits"]:
+        for key, kind in types.items():
+            assert isinstance(entry[key], kind), (key, entry[key])
+        assert entry["bound"] == "detector"
+        assert set(entry["l1_logistic"]) >= {"field", "balanced_accuracy_test"}
+    # class 1 votes with AND(f0, f1) and a noise wire of f2: the detector keeps only
+    # the AND and its voter (2 + 1 literals, 2 + 1 edges, one cell of wire)
+    one = data["circuits"][1]
+    assert one["node_names"] == ["l0_r0_c0", "l1_r0_c0"]
+    assert (one["nodes"], one["edges"], one["field"], one["literals"], one["wire_length"]) \
+        == (2, 3, 2, 3, 1)
+    assert one["threshold"] == 1 and one["balanced_accuracy_train"] == 1.0
+    assert one["full_balanced_accuracy_train"] < 1.0  # f2 fires for negatives too
+    assert (tmp_path / "circuit_1.png").stat().st_size > 0
+    html = (tmp_path / "explain.html").read_text()
+    assert "Bound <b>detector</b>" in html and "node formulas" in html
+
+
+def test_overall_bound_keeps_every_voter_group_and_bad_bound_is_refused(tmp_path):
+    net = planted_netlist()
+    explain(net, planted_dataset(), tmp_path, bound="overall", sample=None,
+            log=lambda *a: None)
+    data = json.loads((tmp_path / "circuits.json").read_text())
+    assert data["bound"] == "overall"
+    assert all(c["nodes"] == 4 for c in data["circuits"])
+    with pytest.raises(ConfigError, match="--bound nope"):
+        explain(net, planted_dataset(), tmp_path, bound="nope", log=lambda *a: None)
