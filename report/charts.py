@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from ..charts import pyplot, save_figure
@@ -51,6 +52,15 @@ def energy_chart(report: dict, path: str | Path) -> Path:
     return save_figure(fig, path)
 
 
+def _cell_in_tile(bel: str) -> int:
+    """0..7 for a cell within its tile: iCE40 ``X1/Y2/lc5``, ECP5 ``X1/Y2/SLICEC.FF1``."""
+    tail = bel.split("/")[-1]
+    m = re.fullmatch(r"lc(\d)", tail) or re.fullmatch(r"SLICE([A-D])\.\D*(\d)", tail)
+    if m is None:
+        return 0
+    return int(m.group(1)) if m.lastindex == 1 else 2 * "ABCD".index(m.group(1)) + int(m.group(2))
+
+
 def placement_chart(report: dict, sites: dict, grids: list[tuple[int, int]],
                     positions: list, path: str | Path) -> Path:
     """The mesh on the die: every placed node at its logic tile, coloured by its grid
@@ -65,7 +75,7 @@ def placement_chart(report: dict, sites: dict, grids: list[tuple[int, int]],
             if not nodes:
                 continue
             xy = [tuple(int(v[1:]) for v in sites[(i, n)]["bel"].split("/")[:2]) for n in nodes]
-            lc = [int(sites[(i, n)]["bel"].rsplit("lc", 1)[-1]) for n in nodes]
+            lc = [_cell_in_tile(sites[(i, n)]["bel"]) for n in nodes]
             frac = [positions[i][n][1 - k] / max(1, grid[1 - k] - 1) for n in nodes]
             ax.scatter([x + 0.1 * (z % 4) for (x, _), z in zip(xy, lc)],
                        [y + 0.2 * (z // 4) for (_, y), z in zip(xy, lc)], c=frac, s=9,
@@ -78,7 +88,8 @@ def placement_chart(report: dict, sites: dict, grids: list[tuple[int, int]],
         ax.set_aspect("equal")
         ax.grid(alpha=0.2)
     axes[0].set_ylabel("tile y")
-    axes[0].legend(frameon=False, fontsize=8)
+    if sites:
+        axes[0].legend(frameon=False, fontsize=8)
     fig.suptitle(f"{report['target']}: {len(sites):,} nodes, {report['placement']} placement, "
                  f"seed {report['seed']}")
     return save_figure(fig, path)

@@ -105,12 +105,14 @@ def node_sites(routed_json: str | Path, names: list[list[str]]) -> dict[tuple[in
     """``{(layer, node): {"bel", "strength"}}``: where nextpnr put each node's cell.
 
     ``names`` are the node names per layer (:func:`lutmesh.names.layer_names`); a node's
-    cell is the one driving its registered output ``core.layer{i}.{name}``. Nodes
+    cell is the one driving its registered output ``core.layer{i}.{name}`` (an iCE40
+    logic cell, an ECP5 flip-flop). Nodes
     synthesis removed (constant or unused) are absent.
     """
     module = _routed_module(routed_json)
-    driver = {c["connections"]["O"][0]: c for c in module["cells"].values()
-              if c.get("connections", {}).get("O")}
+    driver = {bits[0]: c for c in module["cells"].values()
+              for port, bits in c.get("connections", {}).items()
+              if bits and c.get("port_directions", {}).get(port) == "output"}
     out = {}
     for i, layer in enumerate(names):
         for n, name in enumerate(layer):

@@ -187,6 +187,7 @@ def test_report_counts_are_yosys_and_fmax_is_nextpnr(small, small_rtl, target, t
         assert g["nets"] + g["by_stage"]["clock"]["nets"] == len(pips)
         assert g["wires_per_node_mean"] > 0 and g["by_stage"]["layer0"]["wires"] > 0
         assert e["interconnect"] > 0 and e["total"] > e["total_without_interconnect"]
+        assert (tmp_path / "placement.png").read_bytes()[:4] == b"\x89PNG"
     else:
         assert r["fmax_mhz"] is None and r["energy_pj_per_inference"]["total"] is None
 
