@@ -56,17 +56,17 @@ def row(radius: str, seed: int, placement: str, r: dict) -> dict:
             "accuracy": r["accuracy_test"], "wires_per_node": g["wires_per_node_mean"],
             "wires_total": g["wires_total"], "fmax_min": o["min"], "fmax_median": o["median"],
             "fmax_max": o["max"], "energy": e["total"], "interconnect": e["interconnect"],
-            "energy_without": e["total_without_interconnect"]}
+            "energy_without": e["total_without_interconnect"], "seeds": len(r["seeds"])}
 
 
 def print_table(rows: list[dict]) -> None:
     print("| radius | seed | placement | acc. | LUT4s | wires/node | wires | Fmax min/med/max "
-          "| energy pJ (w/o interconnect) | interconnect pJ |")
+          "(seeds) | energy pJ (w/o interconnect) | interconnect pJ |")
     print("|---|---:|---|---:|---:|---:|---:|---|---:|---:|")
     for x in rows:
         print(f"| {x['radius']} | {x['seed']} | {x['placement']} | {100 * x['accuracy']:.2f}% | "
               f"{x['luts']:,} | {x['wires_per_node']:.2f} | {x['wires_total']:,} | "
-              f"{x['fmax_min']:.1f} / {x['fmax_median']:.1f} / {x['fmax_max']:.1f} | "
+              f"{x['fmax_min']:.1f} / {x['fmax_median']:.1f} / {x['fmax_max']:.1f} ({x['seeds']}) | "
               f"{x['energy']:.1f} ({x['energy_without']:.1f}) | {x['interconnect']:.1f} |")
     by = {(x["radius"], x["placement"]): x for x in rows if x["seed"] == rows[0]["seed"]}
     for placement in sorted({x["placement"] for x in rows}):
