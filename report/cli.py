@@ -29,7 +29,14 @@ def add_report_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--activity", type=Path,
                    help="activity.json of a `lutmesh verify` run of this model (default: "
                         "recorded now, on the model's test split)")
-    p.add_argument("--seed", type=int, default=1, help="nextpnr placement seed")
+    p.add_argument("--seed", type=int, default=1, help="nextpnr placement seed (the one whose "
+                   "Fmax and routing are reported)")
+    p.add_argument("--seeds", type=int, default=1,
+                   help="place and route with this many seeds (SEED, SEED+1, ...), one after "
+                        "the other, and report min/median/max Fmax (default 1)")
+    p.add_argument("--placement", default="free",
+                   help="'free' (nextpnr places every cell) or 'grid' (each mesh node's "
+                        "register pinned where its grid puts it; iCE40 only)")
     add_emit_options(p.add_argument_group("design options (without --rtl; as for `lutmesh emit`)"))
 
 
@@ -40,6 +47,24 @@ def parse_targets(text: str):
     if not names:
         raise ConfigError("--target: no target given")
     return [get_target(n) for n in names]
+
+
+def check_placement_options(args: argparse.Namespace, targets) -> None:
+    """``--seeds`` and ``--placement`` checked before any tool runs."""
+    from .placement import DIES, PLACEMENTS
+
+    if not 1 <= args.seeds <= 50:
+        raise ConfigError(f"--seeds {args.seeds}: expected 1..50")
+    if args.seed < 0:
+        raise ConfigError(f"--seed {args.seed}: expected a non-negative integer")
+    if args.placement not in PLACEMENTS:
+        raise ConfigError(f"--placement {args.placement}: expected one of "
+                          f"{', '.join(PLACEMENTS)}")
+    if args.placement == "grid":
+        bad = [t.name for t in targets if t.pnr_tool and t.name not in DIES]
+        if bad:
+            raise ConfigError(f"--placement grid: not available for {', '.join(bad)} "
+                              f"(only for {', '.join(DIES)})")
 
 
 def load_activity(path: Path, net) -> dict:
@@ -76,6 +101,7 @@ def run_report(args: argparse.Namespace) -> int:
     targets = parse_targets(args.target)
     if args.freq is not None and not 1 <= args.freq <= 1000:
         raise ConfigError(f"--freq {args.freq}: expected 1..1000 MHz")
+    check_placement_options(args, targets)
     net = Netlist.load(args.model)
     rtl = args.rtl
     if rtl is None:
@@ -91,7 +117,8 @@ def run_report(args: argparse.Namespace) -> int:
     for target in targets:
         print(f"report {target.name}")
         r = make_report(net, rtl, target, args.out / target.name, freq_mhz=args.freq,
-                        activity=activity, seed=args.seed)
+                        activity=activity, seed=args.seed, seeds=args.seeds,
+                        placement=args.placement)
         print_summary(r, args.out / target.name)
     return 0
 
@@ -103,6 +130,12 @@ def print_summary(r: dict, out_dir: Path) -> None:
     if r["fmax_mhz"]:
         line += (f"; Fmax {r['fmax_mhz']:.1f} MHz, latency {r['latency_cycles']} cycles "
                  f"({r['latency_ns']:.0f} ns)")
+        if len(r.get("fmax_mhz_seeds") or []) > 1:
+            o = r["fmax_mhz_over_seeds"]
+            line += (f"; over {len(r['fmax_mhz_seeds'])} seeds min {o['min']:.1f} / median "
+                     f"{o['median']:.1f} / max {o['max']:.1f} MHz")
+    if r.get("routing"):
+        line += f"; {r['routing']['wires_per_node_mean']} routed wires per node"
     e = r["energy_pj_per_inference"]
     if e["total"] is not None:
         line += f"; ~{e['total']:.0f} pJ/inference (estimate)"

@@ -19,6 +19,7 @@ from pathlib import Path
 from ..errors import ToolError
 from ..files import atomic_write_text
 from ..tools import run_tool, yowasp_tool
+from .routing import wires_by_net
 from .targets import Target
 
 __all__ = ["SynthResult", "PnrResult", "synthesize", "place_and_route", "stage_of_module"]
@@ -44,6 +45,8 @@ class PnrResult:
     utilisation: dict[str, dict[str, int]]
     seconds: float
     report_json: Path
+    seed: int = 1
+    wires: dict[str, int] | None = None  # PIPs per routed net (routing.wires_by_net)
 
 
 def stage_of_module(module: str, core: str = "lutmesh_top") -> str:
@@ -115,26 +118,36 @@ def synthesize(core_verilog: Path, manifest: dict, target: Target, work: Path,
 
 
 def place_and_route(target: Target, synth: SynthResult, work: Path, freq_mhz: float,
-                    seed: int = 1, log=print) -> PnrResult:
+                    seed: int = 1, log=print, netlist: Path | None = None,
+                    routed: bool = True, tag: str = "") -> PnrResult:
+    """nextpnr on ``netlist`` (default: the synthesised one) with one placement seed.
+
+    Writes ``pnr{tag}.json``, ``nextpnr{tag}.log`` and, with ``routed``,
+    ``routed{tag}.json`` (the routed design, whose wire is counted).
+    """
     if target.pnr_tool is None:
         raise ValueError(f"{target.name} has no place-and-route step")
     tool = yowasp_tool(target.pnr_tool)
-    log(f"  {Path(tool).name} (target {freq_mhz:g} MHz)")
+    log(f"  {Path(tool).name} (target {freq_mhz:g} MHz, seed {seed})")
     # YoWASP tools see the working directory, not necessarily every absolute path
-    args = [tool, *target.pnr_args, "--json", synth.netlist_json.name, "--report", "pnr.json",
-            "--timing-allow-fail", "--freq", f"{freq_mhz:g}", "--seed", str(seed), "-q",
-            "--log", "nextpnr.log"]
+    args = [tool, *target.pnr_args, "--json", (netlist or synth.netlist_json).name,
+            "--report", f"pnr{tag}.json", "--timing-allow-fail", "--freq", f"{freq_mhz:g}",
+            "--seed", str(seed), "-q", "--log", f"nextpnr{tag}.log"]
+    if routed:
+        args += ["--write", f"routed{tag}.json"]
     t0 = time.perf_counter()
     run_tool(args, cwd=work)
     seconds = time.perf_counter() - t0
     try:
-        rep = json.loads((work / "pnr.json").read_text())
+        rep = json.loads((work / f"pnr{tag}.json").read_text())
     except (OSError, ValueError) as exc:
         raise ToolError(f"nextpnr wrote no readable report ({exc}); log: "
-                        f"{work / 'nextpnr.log'}") from None
+                        f"{work / f'nextpnr{tag}.log'}") from None
     fmax = {clk: float(v["achieved"]) for clk, v in rep.get("fmax", {}).items()}
     if not fmax:
-        raise ToolError(f"nextpnr reported no clock; log: {work / 'nextpnr.log'}")
+        raise ToolError(f"nextpnr reported no clock; log: {work / f'nextpnr{tag}.log'}")
     util = {k: {"used": int(v["used"]), "available": int(v["available"])}
             for k, v in rep.get("utilization", {}).items()}
-    return PnrResult(min(fmax.values()), fmax, util, seconds, work / "pnr.json")
+    wires = wires_by_net(work / f"routed{tag}.json") if routed else None
+    return PnrResult(min(fmax.values()), fmax, util, seconds, work / f"pnr{tag}.json", seed,
+                     wires)
