@@ -129,6 +129,9 @@ def _tune_config(spec: SweepSpec, n_trials: int, max_concurrent: int | None):
 
 
 def _start_ray(address: str | None) -> None:
+    # A trial ASHA stopped has no objectives (NaN); Optuna refuses to record NaN and
+    # Ray warns once per such trial. Expected, so not worth a line on the screen.
+    logging.getLogger("ray.tune.search.optuna.optuna_search").setLevel(logging.ERROR)
     kwargs = {"log_to_driver": False, "logging_level": logging.WARNING}
     try:
         if address:

@@ -94,3 +94,27 @@ def test_a_killed_worker_is_retried_and_no_trial_is_lost(tmp_path):
     assert (victim["status"], victim["retries"]) == ("ok", 1) or victim["status"] == "failed"
     assert all(r["status"] == "ok" for k, r in trials.items() if k != killed)
     assert done.returncode == (0 if victim["status"] == "ok" else 1)
+
+
+@needs_netns
+def test_optuna_tpe_with_asha_finishes_every_trial(tmp_path):
+    """TPE chooses the values (lists become choices), ASHA may stop weak trials early
+    from the per-epoch validation accuracy; every trial ends ok or stopped."""
+    toml = tmp_path / "tpe.toml"
+    toml.write_text('[base]\ndataset = "iris"\nuntil = "train"\nlayers = "1x4x6,1x2x6"\n'
+                    'epochs = 8\npatience = 8\n'
+                    '[space]\nlut_inputs = [3, 4]\n'
+                    'learning_rate = {min = 0.01, max = 0.2, log = true}\n'
+                    '[search]\nmethod = "tpe"\nnum_samples = 4\n'
+                    'objectives = {accuracy = "max", nodes = "min"}\n'
+                    '[scheduler]\ntype = "asha"\ngrace_period = 2\nreduction_factor = 2\n')
+    out = tmp_path / "out"
+    done = run_in_netns("sweep", toml, out, "--max-concurrent", "2")
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    trials = rows(out)
+    assert len(trials) == 4 and {r["status"] for r in trials} <= {"ok", "stopped"}
+    for r in trials:
+        assert r["config"]["lut_inputs"] in (3, 4)
+        assert 0.01 <= r["config"]["learning_rate"] <= 0.2
+    again = run_in_netns("sweep", toml, out, "--resume")
+    assert "0 to run" in again.stdout
