@@ -74,7 +74,8 @@ def _csv_text(rows: list[dict], space: list[str]) -> str:
 def _pareto_png(rows: list[dict], path: Path) -> Path:
     """Accuracy against LUTs, energy and Fmax; each panel's own 2-D front joined."""
     plt = pyplot()
-    fig, axes = plt.subplots(1, len(PANELS), figsize=(4.2 * len(PANELS), 3.6))
+    fig, axes = plt.subplots(1, len(PANELS), figsize=(4.4 * len(PANELS), 3.6))
+    fig.subplots_adjust(wspace=0.35)
     ok = [r for r in rows if r.get("status") == "ok"]
     for ax, (name, mode, label) in zip(axes, PANELS):
         pts = [(_value(r, name), _value(r, "accuracy"), r["trial"]) for r in ok]

@@ -140,8 +140,10 @@ def _start_ray(address: str | None) -> None:
             ray.init(include_dashboard=False, **kwargs)
     except (ConnectionError, ValueError, RuntimeError) as exc:
         where = f"the Ray cluster at {address}" if address else "Ray on this machine"
-        raise ConfigError(f"could not start or join {where}: {str(exc).splitlines()[0]}"
-                          ) from None
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        hint = ("; set RAY_AUTH_MODE=token as for the cluster's nodes"
+                if "auth" in str(exc).lower() and address else "")
+        raise ConfigError(f"could not start or join {where}: {first}{hint}") from None
 
 
 def _check(spec: SweepSpec, plan: list[dict]) -> None:
