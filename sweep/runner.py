@@ -118,9 +118,11 @@ def _tune_config(spec: SweepSpec, n_trials: int, max_concurrent: int | None):
     if spec.scheduler:
         from ray.tune.schedulers import ASHAScheduler
 
-        epochs = [spec.base.get("epochs", 40)] + list(spec.space.get("epochs", (0, [0]))[1])
+        kind, arg = spec.space.get("epochs", ("grid", []))
+        base_epochs = plan_flow(flow_args(**spec.flow), spec.base)[0].epochs  # --config too
+        epochs = [base_epochs] + ([arg["max"]] if kind == "range" else arg)
         scheduler = ASHAScheduler(metric="val_hard_accuracy", mode="max",
-                                  max_t=int(max(e for e in epochs if isinstance(e, int))) + 1,
+                                  max_t=int(max(epochs)) + 1,  # + the final report
                                   grace_period=spec.scheduler["grace_period"],
                                   reduction_factor=spec.scheduler["reduction_factor"])
     return tune.TuneConfig(search_alg=search, scheduler=scheduler,
