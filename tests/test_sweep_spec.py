@@ -113,3 +113,21 @@ def test_results_files_round_trip_and_show_every_trial(tmp_path):
     assert data["objectives"] == {"accuracy": "max", "luts": "min"}
     assert (tmp_path / "out" / "pareto.png").read_bytes()[:4] == b"\x89PNG"
     assert "k4_r1-y" in progress_table(rows) and "90.0%" in progress_table(rows)
+
+
+def test_a_trial_runs_the_flow_and_a_failing_one_is_recorded_not_raised(tmp_path):
+    from lutmesh.sweep.trial import run_trial
+
+    tiny = {"layers": "1x4x6,1x2x6", "epochs": 3, "patience": 3}
+    epochs = []
+    row = run_trial({"dataset": "iris"}, "train", {**tiny, "lut_inputs": 3},
+                    tmp_path / "ok", on_epoch=epochs.append)
+    assert row["status"] == "ok" and row["nodes"] > 0 and 0 <= row["accuracy"] <= 1
+    assert [e["epoch"] for e in epochs] == [1, 2, 3] and "val_hard_accuracy" in epochs[0]
+    assert "[1/1] train" in (tmp_path / "ok" / "flow.log").read_text()
+    again = run_trial({"dataset": "iris"}, "train", {**tiny, "lut_inputs": 3}, tmp_path / "ok")
+    assert "reused (inputs unchanged)" in (tmp_path / "ok" / "flow.log").read_text()
+    assert again["accuracy"] == row["accuracy"]
+    bad = run_trial({"dataset": str(tmp_path / "missing.csv")}, "train", tiny, tmp_path / "bad")
+    assert bad["status"] == "failed" and "missing.csv" in bad["error"]
+    assert json.loads((tmp_path / "bad" / "trial.json").read_text())["status"] == "failed"
