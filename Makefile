@@ -17,7 +17,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test,datasets]"
+	$(BIN)/python -m pip install --quiet -e ".[test,datasets,sweep]"
 	touch $(STAMP)
 
 # train -> emit -> verify -> report on digits; a re-run reuses unchanged stages.

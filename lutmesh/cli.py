@@ -82,6 +82,8 @@ SUBCOMMANDS = [
      "boards.cli", "add_run_arguments", "run_run"),
     ("explain", "node formulas, receptive fields, class circuits, audit trails, pictures "
      "(explain.html)", "explain.cli", "add_explain_arguments", "run_explain"),
+    ("sweep", "many flows over a search space, on Ray (embedded or a cluster; extra [sweep])",
+     "sweep.cli", "add_sweep_arguments", "run_sweep"),
 ]
 
 

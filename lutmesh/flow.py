@@ -16,10 +16,10 @@ import json
 import time
 from pathlib import Path
 
-from .errors import ToolError
+from .errors import ConfigError, ToolError
 from .files import atomic_write_text
 
-__all__ = ["add_flow_arguments", "run_flow"]
+__all__ = ["add_flow_arguments", "run_flow", "flow_args", "plan_flow", "run_stages", "UNTIL"]
 
 
 def add_flow_arguments(p: argparse.ArgumentParser) -> None:
@@ -53,7 +53,7 @@ class _Stages:
         print(f"      {name} {state}{'; ' + detail if detail else ''}", flush=True)
 
 
-def _train_stage(args, config, out: Path, stages: _Stages):
+def _train_stage(args, config, out: Path, stages: _Stages, on_epoch=None):
     from .datasets import load_dataset
     from .netlist import Netlist
     from .train.artifacts import is_current, metrics_path, save_trained
@@ -66,7 +66,7 @@ def _train_stage(args, config, out: Path, stages: _Stages):
     if reuse:
         net, metrics = Netlist.load(model), json.loads(metrics_path(model).read_text())
     else:
-        result = fit(load_dataset(args.dataset, data_dir=args.data_dir), config)
+        result = fit(load_dataset(args.dataset, data_dir=args.data_dir), config, on_epoch=on_epoch)
         save_trained(result, model, args.dataset)
         net, metrics = result.netlist, result.metrics
     acc = metrics["accuracy"]
@@ -133,29 +133,80 @@ def check_same_design(manifest: dict, ver: dict, reports: list[dict]) -> None:
                         + ": re-run with --force")
 
 
-def run_flow(args: argparse.Namespace) -> int:
+UNTIL = ("train", "emit", "verify", "report")
+
+
+def flow_args(**values) -> argparse.Namespace:
+    """``lutmesh flow``'s options with its own defaults, some replaced.
+
+    A sweep runs each trial as this command would, so a trial and a ``lutmesh
+    flow`` with the same options reuse each other's stages.
+    """
+    parser = argparse.ArgumentParser(add_help=False)
+    add_flow_arguments(parser)
+    args = parser.parse_args([])
+    for name, value in values.items():
+        if not hasattr(args, name):
+            raise ConfigError(f"unknown flow option '{name}'")
+        setattr(args, name, value)
+    return args
+
+
+def plan_flow(args: argparse.Namespace, options: dict | None = None):
+    """The training config and report targets a run would use, or a ConfigError.
+
+    ``options`` are training options applied over ``--config`` (a sweep's trial
+    values); checking them here lets a sweep reject a bad space before it starts.
+    """
     from .report.cli import parse_targets
     from .train.config import load_config
 
+    targets = parse_targets(args.target) if args.target else []
+    return load_config(args.config, **{"seed": args.seed, **(options or {})}), targets
+
+
+def run_stages(args: argparse.Namespace, options: dict | None = None, *,
+               until: str = "report", on_epoch=None) -> dict:
+    """Train → emit → verify → report into ``args.out``, reusing current stages.
+
+    Stops after ``until``, or after verify when the RTL does not match. Returns
+    what each stage produced (``netlist``, ``metrics``, ``manifest``, ``verify``,
+    ``reports``) and ``times``; ``on_epoch`` goes to the trainer.
+    """
+    if until not in UNTIL:
+        raise ConfigError(f"until = {until!r}: expected one of {', '.join(UNTIL)}")
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
-    targets = parse_targets(args.target)
-    config = load_config(args.config, seed=args.seed)
-    stages = _Stages(3 + len(targets))
-    net, metrics = _train_stage(args, config, out, stages)
-    manifest = _emit_stage(args, net, out / "rtl", stages)
-    vdir = out / "verify"
-    ver = _verify_stage(args, net, out / "rtl", manifest, vdir, stages)
+    config, targets = plan_flow(args, options)
+    steps = UNTIL.index(until) + 1
+    stages = _Stages(min(steps, 3) + (len(targets) if until == "report" else 0))
+    done = {"times": stages.times, "manifest": None, "verify": None, "reports": []}
+    done["netlist"], done["metrics"] = _train_stage(args, config, out, stages, on_epoch)
+    if steps > 1:
+        done["manifest"] = _emit_stage(args, done["netlist"], out / "rtl", stages)
+    if steps > 2:
+        done["verify"] = _verify_stage(args, done["netlist"], out / "rtl", done["manifest"],
+                                       out / "verify", stages)
+    if steps > 3 and done["verify"]["passed"]:
+        activity = json.loads((out / "verify" / "activity.json").read_text())
+        done["reports"] = [_report_stage(args, done["netlist"], out / "rtl", done["manifest"],
+                                         activity, target, out / "report" / target.name, stages)
+                           for target in targets]
+        check_same_design(done["manifest"], done["verify"], done["reports"])
+    return done
+
+
+def run_flow(args: argparse.Namespace) -> int:
+    out: Path = args.out
+    done = run_stages(args)
+    net, metrics, ver, reports = (done["netlist"], done["metrics"], done["verify"],
+                                  done["reports"])
     if not ver["passed"]:
         print("flow stopped: the RTL does not match the golden model (see "
-              f"{vdir / 'verify.json'})")
+              f"{out / 'verify' / 'verify.json'})")
         return 1
-    activity = json.loads((vdir / "activity.json").read_text())
-    reports = [_report_stage(args, net, out / "rtl", manifest, activity, target,
-                             out / "report" / target.name, stages) for target in targets]
-    check_same_design(manifest, ver, reports)
     atomic_write_text(out / "summary.md",
-                      summary_markdown(net, metrics, ver, reports, stages.times))
+                      summary_markdown(net, metrics, ver, reports, done["times"]))
     print()
     print(summary_screen(net, metrics, ver, reports))
     print(f"wrote {out / 'summary.md'}")

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-STAGES = ("train", "hdl", "sim", "report", "boards", "explain")
+STAGES = ("train", "hdl", "sim", "report", "boards", "explain", "sweep")
 COMPOSERS = {"cli", "flow"}  # core modules that put stages together
 MAX_FUNCTION_LINES = 80
 

@@ -1,0 +1,1 @@
+"""Design-space sweeps: many flows at once on Ray (the optional ``[sweep]`` extra)."""
