@@ -392,12 +392,18 @@ class LutLayer:
         """
         inputs = self.inputs if nodes is None else self.inputs[nodes]
         padded = np.concatenate([prev, np.zeros((prev.shape[0], 1), dtype=np.uint8)], axis=1)
-        gathered = padded[:, inputs]  # (S, N, K); -1 picks the zero column
-        return (gathered.astype(np.int64) << np.arange(self.k)).sum(axis=2)
+        # one (S, N) gather per input slot, OR-ed into a narrow integer: about 4x faster
+        # than gathering (S, N, K) and summing in int64 (bulk verification checks
+        # every simulated class against this)
+        out = np.zeros((prev.shape[0], len(inputs)), dtype=np.uint16 if self.k <= 16 else np.int64)
+        for slot in range(self.k):
+            out |= padded[:, inputs[:, slot]].astype(out.dtype) << slot  # -1: the zero column
+        return out
 
     def __call__(self, prev: np.ndarray) -> np.ndarray:
         """Outputs of every node for a batch of previous-layer bits, shape (S, N)."""
-        return self.tables[np.arange(self.n_nodes), self.patterns(prev)]
+        flat = (np.arange(self.n_nodes, dtype=np.int64) << self.k) + self.patterns(prev)
+        return self.tables.ravel().take(flat)
 
 
 @dataclass(frozen=True, eq=False)

@@ -27,6 +27,9 @@ def add_verify_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--simulator", default="verilator",
                    help="verilator (default, 2-state, compiled) or icarus (4-state: shows x; "
                         "needs `apt-get install iverilog`)")
+    p.add_argument("--bulk-samples", type=int, default=0, metavar="N",
+                   help="add N seeded random samples (every feature's full range) to the "
+                        "full-rate scenario, checked in the compiled bulk harness (Verilator)")
     p.add_argument("--waves", action="store_true", help="also write OUT/waves.vcd")
     p.add_argument("--no-activity", action="store_true",
                    help="skip the switching-activity (SAIF) run")
@@ -56,12 +59,18 @@ def run_verify(args: argparse.Namespace) -> int:
     if args.simulator not in SIMULATORS:
         raise ConfigError(f"--simulator {args.simulator!r}: expected one of "
                           f"{', '.join(SIMULATORS)}")
+    if args.bulk_samples < 0:
+        raise ConfigError(f"--bulk-samples {args.bulk_samples}: expected 0 or more")
+    if args.bulk_samples and args.simulator != "verilator":
+        raise ConfigError("--bulk-samples needs --simulator verilator (the bulk harness is "
+                          "Verilator C++)")
     net = Netlist.load(args.model)
     X, source = verification_samples(net, args.dataset, count, args.seed,
                                      data_dir=args.data_dir, label_column=args.label_column)
     print(f"verifying {args.model} on {source}")
     result = verify(net, X, args.out, rtl_dir=args.rtl, seed=args.seed, waves=args.waves,
-                    activity=not args.no_activity, simulator=args.simulator)
+                    activity=not args.no_activity, simulator=args.simulator,
+                    bulk_samples=args.bulk_samples)
     print_table(result)
     if result["passed"]:
         return 0
@@ -78,23 +87,24 @@ def run_verify(args: argparse.Namespace) -> int:
 
 def print_table(result: dict) -> None:
     head = (f"{'scenario':<17}{'accepted':>9}{'checked':>8}{'mismatch':>9}{'lost':>6}"
-            f"{'dup':>5}{'latency':>9}{'thruput':>9}{'cycles/s':>10}  result")
+            f"{'dup':>5}{'latency':>9}{'thruput':>9}{'samples/s':>11}  path    result")
     print(head)
     for c in result["scenarios"]:
         lat = ("-" if c["latency_min"] is None else
                f"{c['latency_min']}" if c["latency_min"] == c["latency_max"] else
                f"{c['latency_min']}-{c['latency_max']}")
         thr = "-" if c["throughput_per_cycle"] is None else f"{c['throughput_per_cycle']:.3f}"
-        cps = "-" if c["cycles_per_second"] is None else f"{c['cycles_per_second']:,}"
+        sps = "-" if c["samples_per_second"] is None else f"{c['samples_per_second']:,}"
         print(f"{c['scenario']:<17}{c['accepted']:>9}{c['checked']:>8}{c['mismatches']:>9}"
-              f"{c['lost']:>6}{c['duplicated']:>5}{lat:>9}{thr:>9}{cps:>10}  "
-              f"{'pass' if c['passed'] else 'FAIL'}")
+              f"{c['lost']:>6}{c['duplicated']:>5}{lat:>9}{thr:>9}{sps:>11}  "
+              f"{c.get('path', 'cocotb'):<8}{'pass' if c['passed'] else 'FAIL'}")
     verdict = "PASS" if result["passed"] else "FAIL"
     print(f"{verdict}: {result['samples']} samples, {result['mismatches']} mismatches, "
           f"{result['lost']} lost, {result['duplicated']} duplicated; latency "
           f"{result['measured_latency_cycles']} cycles (manifest {result['latency_cycles']}), "
           f"{result['throughput_per_cycle']} samples/cycle at full rate")
-    build = "cached" if result["build_cached"] else f"{result['build_seconds']} s"
+    build = ("none" if result["build_cached"] is None else "cached" if result["build_cached"]
+             else f"{result['build_seconds']} s")
     print(f"{result['simulator'].capitalize()} {result['simulator_version']} (build {build}), "
           f"{result['simulated_cycles']:,} cycles simulated at "
           f"{result['simulated_cycles_per_second']:,} cycles/s; wrote {result['files']['verify']}")

@@ -36,7 +36,7 @@ class Scenario:
     reset_after: float | None = None  # reset once this fraction of samples was accepted
     reset_cycles: int = 3
     reset_at_start: int = 0  # cycles of reset before the first sample is offered
-
+    path: str = "cocotb"  # "bulk": the compiled full-rate harness (lutmesh.sim.bulk)
 
     @property
     def full_rate(self) -> bool:
@@ -45,7 +45,7 @@ class Scenario:
 
 
 SCENARIOS = (
-    Scenario("full_rate"),
+    Scenario("full_rate", path="bulk"),
     Scenario("input_gaps", p_gap=0.3),
     Scenario("output_stalls", p_stall=0.3),
     Scenario("gaps_and_stalls", p_gap=0.25, p_stall=0.25),

@@ -5,6 +5,11 @@ streams the samples through every scenario of
 :data:`~lutmesh.sim.scoreboard.SCENARIOS`, judges the handshakes, and records
 switching activity in a separate full-rate run with SAIF tracing on. The result
 is a JSON-ready dict, also written to ``verify.json``.
+
+Scenarios with ``path="bulk"`` (by default ``full_rate``) run in the compiled
+harness of :mod:`lutmesh.sim.bulk` on Verilator, together with ``bulk_samples``
+extra random samples; the protocol scenarios (gaps, stalls, resets) stay on the
+cocotb testbench. On Icarus every scenario runs on cocotb.
 """
 
 from __future__ import annotations
@@ -21,8 +26,10 @@ from ..errors import ConfigError, NetlistError
 from ..hdl.emit import load_rtl
 from ..files import atomic_write_json, sha256_of
 from ..netlist import Netlist
+from ..samples import random_inputs
 from ..tools import package_version
 from .activity import stage_activity
+from .bulk import BulkDesign, build_bulk, check_bulk, pack_words, run_bulk
 from .scoreboard import SCENARIOS, Scenario, ScenarioRecord, check_scenario
 from .verilator import build_simulator, run_testbench, simulator_version
 
@@ -94,7 +101,11 @@ def _rtl_for(net: Netlist, out_dir: Path, rtl_dir, log) -> tuple[Path, dict, lis
 
 
 def _run_scenarios(build, job: dict, scenarios, work: Path, vcd: Path | None):
-    """Simulate every scenario once; judge each with the scoreboard."""
+    """Simulate every scenario once on the cocotb testbench; judge each with the
+    scoreboard."""
+    if not scenarios:
+        return [], 0.0
+    job = dict(job, scenarios=[dataclasses.asdict(s) for s in scenarios])
     job_path, result_path = work / "job.json", work / "result.json"
     job_path.write_text(json.dumps(job))
     sim_seconds = run_testbench(build, job_path, result_path, work, trace_file=vcd)
@@ -107,6 +118,80 @@ def _run_scenarios(build, job: dict, scenarios, work: Path, vcd: Path | None):
         c["path"] = "cocotb"
         checks.append(c)
     return checks, sim_seconds
+
+
+def _run_bulk(net: Netlist, X: np.ndarray, verilog: Path, manifest: dict, scenario: Scenario,
+              extra: int, seed: int, work: Path, log) -> tuple[dict, float]:
+    """The full-rate scenario in the compiled harness: ``X`` then ``extra`` random
+    samples (every feature's full range), every class compared with the golden model.
+
+    ``samples_per_second`` counts the whole step — packing, simulation, golden
+    model and comparison — not only the simulator.
+    """
+    if not scenario.full_rate:
+        raise ConfigError(f"scenario {scenario.name}: the bulk path drives full rate only "
+                          "(no gaps, stalls or resets)")
+    build = build_bulk([BulkDesign(verilog, manifest)], log=log)
+    log(f"bulk harness {'reused from cache' if build.cached else 'built'}"
+        f"{'' if build.cached else f' in {build.build_seconds:.1f} s'}")
+    t0 = time.perf_counter()
+    q = net.quantize(X)
+    if extra:
+        q = np.concatenate([q, random_inputs(net, extra, seed=seed)])
+    log(f"bulk: streaming {len(q)} samples at full rate")
+    words = pack_words(q, manifest["features"], _port_width(manifest, "i__payload"))
+    [rec], sim_seconds = run_bulk(build, [words], work / "bulk")
+    check = check_bulk(rec, _golden(net, q), int(manifest["latency_cycles"]), scenario.name)
+    wall = time.perf_counter() - t0
+    if check["first_mismatch"]:
+        check["first_mismatch"]["quantized"] = [int(v) for v in q[check["first_mismatch"]
+                                                                  ["sample"]]]
+    check.update(wall_seconds=round(wall, 4), simulator_seconds=round(sim_seconds, 4),
+                 cycles_per_second=round(rec["cycles"] / sim_seconds),
+                 samples_per_second=round(check["checked"] / wall),
+                 build_seconds=round(build.build_seconds, 2), build_cached=build.cached)
+    return check, sim_seconds
+
+
+def _on_bulk(scenarios, simulator: str) -> list[Scenario]:
+    return [s for s in scenarios if s.path == "bulk" and simulator == "verilator"]
+
+
+def _cocotb_build(verilog: Path, manifest: dict, scenarios, simulator: str, waves: bool,
+                  activity: bool, log):
+    """The cocotb testbench's compiled model, or None when nothing runs on it."""
+    if not (waves or activity) and len(_on_bulk(scenarios, simulator)) == len(scenarios):
+        return None
+    build = build_simulator(verilog, manifest["top"], simulator=simulator, log=log,
+                            trace="vcd" if waves else ("saif" if activity else None))
+    log(f"{simulator} model {'reused from cache' if build.cached else 'built'}"
+        f"{'' if build.cached else f' in {build.build_seconds:.1f} s'}")
+    return build
+
+
+def _golden(net: Netlist, q: np.ndarray, chunk: int = 1 << 15) -> np.ndarray:
+    """``net.predict_quantized`` in chunks: a million samples at once would need
+    gigabytes of (samples, nodes) temporaries."""
+    return np.concatenate([net.predict_quantized(q[i:i + chunk])
+                           for i in range(0, len(q), chunk)])
+
+
+def _check_all(net, X, verilog, manifest, job, scenarios, simulator, build, work, vcd,
+               bulk_samples, seed, log) -> tuple[list[dict], float]:
+    """Every scenario on its path, the checks in the scenarios' order."""
+    on_bulk = _on_bulk(scenarios, simulator)
+    on_cocotb = [s for s in scenarios if s not in on_bulk]
+    if bulk_samples and not on_bulk:
+        raise ConfigError("extra bulk samples need a bulk scenario on Verilator")
+    if on_cocotb:
+        log(f"simulating {len(X)} samples x {len(on_cocotb)} scenarios on cocotb")
+    checks, sim_seconds = _run_scenarios(build, job, on_cocotb, work, vcd)
+    by_name = {c["scenario"]: c for c in checks}
+    for s in on_bulk:
+        by_name[s.name], seconds = _run_bulk(net, X, verilog, manifest, s, bulk_samples, seed,
+                                             work, log)
+        sim_seconds += seconds
+    return [by_name[s.name] for s in scenarios], sim_seconds
 
 
 def _record_activity(build, verilog: Path, manifest: dict, job: dict, scenarios, work: Path,
@@ -131,6 +216,8 @@ def _first_mismatch(checks: list[dict], net: Netlist, X: np.ndarray) -> dict | N
     if first is None:
         return None
     idx = first["sample"]
+    if idx >= len(X):  # one of the bulk path's extra random samples: no raw features
+        return dict(first, features=None)
     return dict(first, features=[float(v) for v in X[idx]],
                 quantized=[int(v) for v in net.quantize(X[idx:idx + 1])[0]])
 
@@ -161,13 +248,15 @@ def _summary(checks: list[dict], net: Netlist, X: np.ndarray, manifest: dict, jo
 
 def verify(net: Netlist, X: np.ndarray, out_dir: str | Path, *, rtl_dir: str | Path | None = None,
            seed: int = 0, scenarios: tuple[Scenario, ...] = SCENARIOS, waves: bool = False,
-           activity: bool = True, simulator: str = "verilator", log=print) -> dict:
+           activity: bool = True, simulator: str = "verilator", bulk_samples: int = 0,
+           log=print) -> dict:
     """Check the RTL against ``net.predict`` on samples ``X`` (raw features).
 
     Writes ``out_dir/verify.json`` (and ``activity.json``, ``waves.vcd``) and returns
     the same dict; ``result["passed"]`` is the verdict. ``simulator="icarus"`` runs
     the same cocotb testbench on Icarus Verilog (4-state); waves and activity are
     Verilator's (a ``ConfigError`` for waves, activity is left out).
+    ``bulk_samples`` random samples are added to the bulk (full-rate) scenario.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -175,19 +264,15 @@ def verify(net: Netlist, X: np.ndarray, out_dir: str | Path, *, rtl_dir: str | P
     if X.ndim != 2 or X.shape[1] != net.n_features or len(X) == 0:
         raise NetlistError(f"samples: expected shape (n >= 1, {net.n_features}), got {X.shape}")
     activity = activity and simulator == "verilator"
-    build_args = dict(trace="vcd" if waves else ("saif" if activity else None),
-                      simulator=simulator, log=log)
     verilog, manifest, notes = _rtl_for(net, out_dir, rtl_dir, log)
     job = golden_job(net, X, manifest, scenarios, seed)
     work = out_dir / "sim"
     work.mkdir(exist_ok=True)
-    build = build_simulator(verilog, manifest["top"], **build_args)
-    log(f"{simulator} model {'reused from cache' if build.cached else 'built'}"
-        f"{'' if build.cached else f' in {build.build_seconds:.1f} s'}")
+    build = _cocotb_build(verilog, manifest, scenarios, simulator, waves, activity, log)
     t0 = time.perf_counter()
     vcd = out_dir / "waves.vcd"
-    log(f"simulating {len(X)} samples x {len(scenarios)} scenarios")
-    checks, sim_seconds = _run_scenarios(build, job, scenarios, work, vcd if waves else None)
+    checks, sim_seconds = _check_all(net, X, verilog, manifest, job, scenarios, simulator, build,
+                                     work, vcd if waves else None, bulk_samples, seed, log)
     files = {"verify": str(out_dir / "verify.json"), "rtl": str(verilog)}
     if waves:
         files["waves"] = str(vcd)
@@ -197,8 +282,9 @@ def verify(net: Netlist, X: np.ndarray, out_dir: str | Path, *, rtl_dir: str | P
         atomic_write_json(out_dir / "activity.json", act)
         files["activity"] = str(out_dir / "activity.json")
         result["activity"] = {k: act[k] for k in ("toggles_per_inference", "cycles")}
-    result.update(notes=notes, simulator_seconds=round(sim_seconds, 2),
-                  build_seconds=round(build.build_seconds, 2), build_cached=build.cached,
+    result.update(notes=notes, bulk_samples=bulk_samples, simulator_seconds=round(sim_seconds, 2),
+                  build_seconds=round(build.build_seconds, 2) if build else 0.0,
+                  build_cached=build.cached if build else None,
                   seed=seed, simulator=simulator, simulator_version=simulator_version(simulator),
                   verilator=package_version("verilator"),
                   cocotb=package_version("cocotb"), files=files,

@@ -1,0 +1,149 @@
+"""The compiled full-rate harness (lutmesh.sim.bulk) on the real Verilator."""
+
+import json
+import time
+
+import numpy as np
+import pytest
+
+from lutmesh.cli import main
+from lutmesh.hdl.emit import EmitOptions, emit_verilog, load_rtl
+from lutmesh.sim.bulk import BulkDesign, build_bulk, check_bulk, pack_words, run_bulk
+from lutmesh.sim.scoreboard import Scenario
+from lutmesh.sim.verify import pack_payloads, verify
+from lutmesh.testing import random_inputs, random_netlist, random_raw_inputs
+
+from test_sim_verify import flip_one_bit_that_matters
+
+
+def test_packed_words_are_the_payload_integers_even_past_64_bits():
+    # 30 features of 1..6 bits: a payload of about 100 bits, fields straddling words
+    net = random_netlist(5, features=30, k=3, layers=1, nodes_per_layer=8, classes=2)
+    q = random_inputs(net, 200, seed=1)
+    features, pos = [], 0
+    for b in net.quantizer.bits:
+        features.append({"lsb": pos, "width": int(b)})
+        pos += int(b)
+    assert pos > 64
+    words = pack_words(q, features, pos)
+    assert words.dtype == np.uint32 and words.shape == (200, -(-pos // 32))
+    as_int = [sum(int(w) << (32 * i) for i, w in enumerate(row)) for row in words]
+    assert as_int == pack_payloads(features, q)
+
+
+def good_record(expected, latency=5):
+    n = len(expected)
+    return {"n_in": n, "n_out": n, "cycles": n + latency + 6, "ready_low": 0,
+            "lat_min": latency, "lat_max": latency, "bad_latency": 0, "first_out": latency,
+            "last_out": latency + n - 1, "classes": np.array(expected)}
+
+
+def test_check_bulk_names_every_broken_promise():
+    expected = np.array([0, 1, 2, 1, 0, 2, 2, 1])
+    assert check_bulk(good_record(expected), expected, 5)["passed"]
+    wrong = good_record(expected)
+    wrong["classes"] = expected.copy()
+    wrong["classes"][3] = 0
+    c = check_bulk(wrong, expected, 5)
+    assert not c["passed"] and c["mismatches"] == 1
+    assert c["first_mismatch"] == {"sample": 3, "expected": 1, "got": 0, "output_cycle": 8}
+    stalled = dict(good_record(expected), ready_low=2, last_out=5 + 7 + 2)
+    assert check_bulk(stalled, expected, 5)["problems"] == [
+        "i.ready low in 2 cycles of a full-rate stream",
+        "throughput 0.7777777777777778 samples/cycle at full rate, expected 1"]
+    slow = dict(good_record(expected), lat_max=6, bad_latency=1)
+    assert check_bulk(slow, expected, 5)["problems"] == [
+        "latency 5-6 cycles in 1 samples, manifest says 5"]
+    lost = dict(good_record(expected), n_out=6, classes=expected[:6], last_out=10)
+    assert check_bulk(lost, expected, 5)["problems"] == [
+        "2 accepted inputs never produced an output (lost)"]
+    dup = dict(good_record(expected), n_out=9, classes=np.append(expected, 0), last_out=13)
+    assert check_bulk(dup, expected, 5)["problems"] == [
+        "1 outputs without a matching input (duplicated)"]
+
+
+@pytest.fixture(scope="module")
+def wide_net():
+    # 30 features: an input payload over 64 bits (VlWide in Verilator's C++)
+    return random_netlist(17, features=30, k=4, layers=2, nodes_per_layer=30, classes=3,
+                          radius=2, p_unused=0.1)
+
+
+@pytest.mark.slow
+def test_bulk_alone_catches_a_flipped_table_bit(wide_net, tmp_path, capsys):
+    X = random_raw_inputs(wide_net, 300, seed=2)
+    flipped, changed = flip_one_bit_that_matters(wide_net, X)
+    emit_verilog(flipped, tmp_path / "bad_rtl")
+    _, manifest = load_rtl(tmp_path / "bad_rtl")
+    assert manifest["ports"][0]["width"] > 64
+    model = tmp_path / "model.npz"
+    wide_net.save(model)
+    args = ["verify", str(model), "--no-activity", "--dataset", "random", "--samples", "300",
+            "--seed", "2", "--bulk-samples", "5000"]
+    only_bulk = (Scenario("full_rate", path="bulk"),)
+    bad = verify(wide_net, X, tmp_path / "bad", rtl_dir=tmp_path / "bad_rtl", scenarios=only_bulk,
+                 activity=False, log=lambda *_: None)
+    assert not bad["passed"] and bad["scenarios"][0]["path"] == "bulk"
+    assert bad["mismatches"] >= len(changed)
+    assert bad["first_mismatch"]["sample"] == int(changed[0])
+    # the CLI, default scenarios: bulk full rate with 5000 extra random samples
+    assert main(args + ["--out", str(tmp_path / "good")]) == 0, capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "full_rate" in out and "bulk" in out
+    good = json.loads((tmp_path / "good" / "verify.json").read_text())
+    full = good["scenarios"][0]
+    assert full["scenario"] == "full_rate" and full["path"] == "bulk"
+    assert full["checked"] == 5300 and full["mismatches"] == 0 and good["bulk_samples"] == 5000
+    assert full["latency_min"] == full["latency_max"] == good["latency_cycles"]
+    assert full["throughput_per_cycle"] == 1 and full["samples_per_second"] > 0
+    assert all(c["path"] == "cocotb" for c in good["scenarios"][1:])
+
+
+# -- the differential campaign ----------------------------------------------
+
+CAMPAIGN_SEEDS = range(1000, 1056)  # 56 netlists
+BATCH = 14  # designs per Verilator build: 4 builds
+SAMPLES = 3000
+
+
+def campaign_netlist(seed: int):
+    """Every argument drawn from the seed (K 2-6, radii 0-2 or global, 2-5 classes,
+    1-4 x 1-4 grids, 1-3 layers), a few with more features for wide payloads."""
+    return random_netlist(seed, features=(24 if seed % 7 == 0 else None))
+
+
+def run_batch(seeds, tmp_path) -> list[str]:
+    designs, nets = [], []
+    for j, seed in enumerate(seeds):
+        net = campaign_netlist(seed)
+        emit_verilog(net, tmp_path / f"rtl{seed}", EmitOptions(top=f"campaign{seed}"))
+        designs.append(BulkDesign(*load_rtl(tmp_path / f"rtl{seed}")))
+        nets.append(net)
+    build = build_bulk(designs, opt="build")
+    qs = [random_inputs(net, SAMPLES, seed=seed) for net, seed in zip(nets, seeds)]
+    words = [pack_words(q, d.manifest["features"], d.port("i__payload"))
+             for q, d in zip(qs, designs)]
+    records, _ = run_bulk(build, words, tmp_path / f"work{seeds[0]}")
+    failed = []
+    for seed, net, q, d, rec in zip(seeds, nets, qs, designs, records):
+        c = check_bulk(rec, net.predict_quantized(q), d.manifest["latency_cycles"])
+        if not (c["passed"] and c["checked"] == SAMPLES):
+            failed.append(f"seed {seed}: {c['problems']}")
+    return failed
+
+
+@pytest.mark.slow
+def test_campaign_of_random_netlists_matches_the_golden_model(tmp_path):
+    seeds = list(CAMPAIGN_SEEDS)
+    nets = [campaign_netlist(s) for s in seeds]
+    ks = {layer.k for n in nets for layer in n.layers}
+    radii = {layer.radius for n in nets for layer in n.layers}
+    assert len(seeds) >= 50 and ks >= {2, 3, 4, 5, 6} and None in radii and {0, 1, 2} <= radii
+    assert {n.n_classes for n in nets} >= {2, 3, 4, 5}
+    t0 = time.perf_counter()
+    failed = []
+    for i in range(0, len(seeds), BATCH):
+        failed += run_batch(seeds[i:i + BATCH], tmp_path)
+    print(f"campaign: {len(seeds)} netlists x {SAMPLES} samples in "
+          f"{time.perf_counter() - t0:.1f} s")
+    assert not failed, failed
