@@ -18,7 +18,7 @@ clear them with reset held from time 0; ``i.ready`` is low while reset is held.
 
 from __future__ import annotations
 
-from amaranth import Module, Signal
+from amaranth import Module
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 

@@ -12,7 +12,7 @@ induction step go through (the buffer's one-hot tail, the thermometer count).
 """
 
 import pytest
-from amaranth import Cat, ClockDomain, Const, Elaboratable, Module, Mux, Signal
+from amaranth import Cat, ClockDomain, Const, Elaboratable, Module, Signal
 from amaranth.hdl import Assert, Assume, Cover
 from amaranth.hdl._ast import AnySeq
 
