@@ -10,7 +10,8 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json", "sha256_of"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json", "sha256_of",
+           "read_toml"]
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
@@ -48,3 +49,17 @@ def sha256_of(path: str | os.PathLike) -> str:
     import hashlib
 
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def read_toml(path: str | os.PathLike) -> dict:
+    """A TOML file as a dict; a missing or malformed file is one ConfigError line."""
+    import tomllib
+
+    from .errors import ConfigError
+
+    try:
+        return tomllib.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None

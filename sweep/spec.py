@@ -29,13 +29,13 @@ import hashlib
 import itertools
 import json
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import ConfigError
+from ..files import read_toml
 
 __all__ = ["SweepSpec", "load_sweep", "plan_trials", "trial_key", "OBJECTIVES"]
 
@@ -134,12 +134,7 @@ def _scheduler(data: dict) -> dict | None:
 def load_sweep(path: str | Path) -> SweepSpec:
     """Read and check a sweep file; every mistake is one ConfigError line."""
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such file") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    data = read_toml(path)
     unknown = set(data) - {"base", "space", "search", "scheduler"}
     if unknown:
         raise ConfigError(f"{path}: unknown table(s) {', '.join(sorted(unknown))} "

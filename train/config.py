@@ -7,11 +7,11 @@ set any of them and the command line overrides the file.
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..files import read_toml
 from .wiring import LayerSpec, parse_layers
 
 __all__ = ["TrainConfig", "load_config", "PRESETS"]
@@ -123,12 +123,7 @@ def load_config(path: str | Path | None = None, preset: str | None = None,
     values = dict(PRESETS.get(preset or "default", {}))
     if path is not None:
         path = Path(path)
-        try:
-            data = tomllib.loads(path.read_text())
-        except FileNotFoundError:
-            raise ConfigError(f"{path}: no such file") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+        data = read_toml(path)
         data = data.get("train", data)
         for key, value in data.items():
             values[key.replace("-", "_")] = coerce(key.replace("-", "_"), value)
