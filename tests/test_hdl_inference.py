@@ -148,7 +148,9 @@ def test_bench_catches_a_flipped_table_bit():
 @pytest.mark.slow
 def test_trained_digits_model_on_whole_test_split():
     """A real trained netlist, all 360 test samples, through the simulated RTL."""
-    from lutmesh.train import TrainConfig, load_dataset, train
+    from lutmesh.datasets import load_dataset
+    from lutmesh.train import TrainConfig, train
+
     data = load_dataset("digits")
     net = train(data, TrainConfig(layers="4x4x4,2x2x20", epochs=3, progress=False))
     q = net.quantize(data.X_test)
