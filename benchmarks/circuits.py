@@ -18,10 +18,9 @@ import time
 
 import numpy as np
 
-from lutmesh.errors import DataError
+from common import available_datasets
 from lutmesh.explain.circuits import AblatedModel, find_class_circuit
 from lutmesh.explain.fields import receptive_fields
-from lutmesh.datasets import load_dataset
 from lutmesh.train import TrainConfig, fit
 
 LAYERS = {"digits": "8x8x8,4x4x40", "fashion-mnist": "14x14x16,7x7x40,4x4x120"}
@@ -53,12 +52,7 @@ def main():
     ap.add_argument("--tolerance", type=float, default=1.0)
     args = ap.parse_args()
     rows = []
-    for name in args.datasets.split(","):
-        try:
-            ds = load_dataset(name)
-        except DataError as exc:
-            print(f"skipping {name}: {exc}")
-            continue
+    for name, ds in available_datasets(args.datasets):
         for seed in [int(s) for s in args.seeds.split(",")]:
             for wiring, radius in (("local r=2", 2), ("global", None)):
                 cfg = TrainConfig(layers=LAYERS.get(name, LAYERS["digits"]), radius=radius,

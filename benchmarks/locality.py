@@ -22,8 +22,7 @@ import time
 
 import numpy as np
 
-from lutmesh.datasets import load_dataset
-from lutmesh.errors import DataError
+from common import available_datasets
 from lutmesh.explain.circuits import AblatedModel
 from lutmesh.explain.measures import describe_circuit
 from lutmesh.explain.reference import l1_logistic
@@ -103,12 +102,7 @@ def main():
     ap.add_argument("--bound", default="detector")
     args = ap.parse_args()
     rows = []
-    for name in args.datasets.split(","):
-        try:
-            ds = load_dataset(name)
-        except DataError as exc:
-            print(f"skipping {name}: {exc}")
-            continue
+    for name, ds in available_datasets(args.datasets):
         for preset in args.presets.split(","):
             for k in [int(v) for v in args.k.split(",")]:
                 for radius in [None if r == "global" else int(r) for r in args.radii.split(",")]:

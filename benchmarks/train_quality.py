@@ -10,8 +10,7 @@ runs only when its IDX files are present. Slow: a benchmark, not a test.
 import argparse
 import statistics
 
-from lutmesh.errors import DataError
-from lutmesh.datasets import load_dataset
+from common import available_datasets
 from lutmesh.train import TrainConfig, fit
 
 CONFIGS = {
@@ -36,12 +35,7 @@ def main():
     seeds = [int(s) for s in args.seeds.split(",")]
     print(f"{'dataset':<14} {'config':<26} {'test acc':>14} {'nodes':>7} {'LUT inputs':>11} "
           f"{'train s':>8}", flush=True)
-    for name in args.datasets.split(","):
-        try:
-            data = load_dataset(name)
-        except DataError as exc:
-            print(f"{name:<14} skipped: {exc}")
-            continue
+    for name, data in available_datasets(args.datasets):
         for label, options in CONFIGS.get(name, {"default": {}}).items():
             runs = [fit(data, TrainConfig(progress=False, seed=s, **options)) for s in seeds]
             accs = [r.metrics["accuracy"]["test"] * 100 for r in runs]
