@@ -25,6 +25,10 @@ def add_explain_arguments(p: argparse.ArgumentParser) -> None:
                    help="accuracy points a class circuit may lose (default 1)")
     p.add_argument("--export-circuit", action="store_true",
                    help="write each class circuit as a netlist (circuit_C.npz)")
+    p.add_argument("--compare", type=Path, metavar="MODEL",
+                   help="a second netlist of the same data (e.g. global wiring against this "
+                        "model's local wiring): its class circuits are found the same way, "
+                        "drawn beside this model's, and compared in compare.json")
     p.add_argument("--out", type=Path, default=Path("build/explain"), help="output directory")
 
 
@@ -61,8 +65,11 @@ def run_explain(args: argparse.Namespace) -> int:
     ds = load_dataset(name, data_dir=args.data_dir, label_column=args.label_column)
     if ds.n_features != net.n_features:
         raise DataError(f"{name}: {ds.n_features} features, the model expects {net.n_features}")
+    other = Netlist.load(args.compare) if args.compare is not None else None
     result = explain(net, ds, args.out, classes=classes, sample=args.sample,
-                     tolerance=args.tolerance / 100, bound=args.bound, export_circuit=args.export_circuit)
+                     tolerance=args.tolerance / 100, bound=args.bound,
+                     export_circuit=args.export_circuit, compare=other)
+    extra = ", compare.json and compare/" if other is not None else ""
     print(f"wrote {args.out}/explain.html, explain.json, formulas.txt/json, fields.json, "
-          f"circuits.json and pictures ({result['seconds']:.0f} s)")
+          f"circuits.json{extra} and pictures ({result['seconds']:.0f} s)")
     return 0

@@ -56,6 +56,7 @@ class _Run:
     log: object
     names: list = field(default_factory=list)
     labels: list = field(default_factory=list)
+    circuits: list = field(default_factory=list)
 
     @property
     def flat_names(self) -> list[str]:
@@ -190,18 +191,85 @@ def _audit_step(run: _Run, sample, formulas, circuits, model, pictures):
     return audit
 
 
+def _new_run(net: Netlist, ds, out: Path, log) -> _Run:
+    out.mkdir(parents=True, exist_ok=True)
+    return _Run(net, out, np.asarray(ds.X_train, float), np.asarray(ds.y_train),
+                np.asarray(ds.X_test, float), np.asarray(ds.y_test),
+                getattr(ds, "image_shape", None), log, layer_names(net), bit_names(net))
+
+
+def wiring_label(net: Netlist) -> str:
+    """How a model's layers are wired, from its training config: ``radius 2`` or ``global``."""
+    config = net.meta.get("config") or {}
+    if "radius" not in config:
+        return "wiring unknown"
+    return "global" if config["radius"] is None else f"radius {config['radius']}"
+
+
+COMPARED = ("nodes", "edges", "field", "literals", "wire_length", "balanced_accuracy_test")
+
+
+def compare_summary(this: list[dict], other: list[dict], labels: tuple[str, str]) -> dict:
+    """Means of each circuit metric for both models and other/this ratios: of the means,
+    and the spread of the per-class ratios (min, max), so a reader sees whether one
+    class carries the difference."""
+    result = {"models": list(labels), "metrics": {}}
+    pairs = {c["class"]: c for c in other}
+    for key in COMPARED:
+        a = np.array([c[key] for c in this if c["class"] in pairs], float)
+        b = np.array([pairs[c["class"]][key] for c in this if c["class"] in pairs], float)
+        per_class = b / np.maximum(a, 1e-12)
+        result["metrics"][key] = {
+            "this": round(float(a.mean()), 4), "other": round(float(b.mean()), 4),
+            "ratio": round(float(b.mean() / max(a.mean(), 1e-12)), 3),
+            "ratio_min": round(float(per_class.min()), 3),
+            "ratio_max": round(float(per_class.max()), 3)}
+    return result
+
+
+def _check_comparable(net: Netlist, other: Netlist) -> None:
+    """Two models can be compared class by class only on the same data."""
+    data = (net.meta.get("dataset"), other.meta.get("dataset"))
+    if other.n_classes != net.n_classes or other.n_features != net.n_features or (
+            None not in data and data[0] != data[1]):
+        raise ConfigError(f"--compare: that model is of {data[1]} ({other.n_features} "
+                          f"features, {other.n_classes} classes), this one of {data[0]} "
+                          f"({net.n_features} features, {net.n_classes} classes)")
+
+
+def _compare_step(run: _Run, other: Netlist, ds, classes, tolerance, bound, pictures) -> dict:
+    """Class circuits of a second model on the same data (``--compare``), written under
+    ``compare/``; returns compare.json's data (both models' means and the ratios)."""
+    labels = (wiring_label(run.net), wiring_label(other))
+    run.log(f"[3b/4] class circuits of the compared model ({labels[1]}, {other.n_nodes} nodes)")
+    crun = _new_run(other, ds, run.out / "compare", run.log)
+    bits = other.encode(other.quantize(crun.X_train))
+    _, _, circuit_json = _circuits_step(crun, bits, classes, tolerance, bound, False, pictures)
+    summary = compare_summary(run.circuits, circuit_json, labels)
+    summary.update(netlist_hash=other.content_hash(), nodes=other.n_nodes,
+                   circuits=circuit_json)
+    _write_json(run.out / "compare.json", summary)
+    for key, m in summary["metrics"].items():
+        run.log(f"      {key}: {labels[1]} / {labels[0]} = {m['ratio']:.2f} "
+                f"(per class {m['ratio_min']:.2f}..{m['ratio_max']:.2f})")
+    return summary
+
+
 def explain(net: Netlist, ds, out_dir: str | Path, *, classes=None, sample: int | None = None,
             tolerance: float = 0.01, bound: str = "detector", export_circuit: bool = False,
-            log=print) -> dict:
-    """Everything ``lutmesh explain`` writes into ``out_dir``; returns explain.json's data."""
+            compare: Netlist | None = None, log=print) -> dict:
+    """Everything ``lutmesh explain`` writes into ``out_dir``; returns explain.json's data.
+
+    ``compare``: a second model of the same data (say, global wiring against this
+    one's local wiring) whose class circuits are found the same way and drawn beside
+    this model's, with the ratios of their measures (compare.json)."""
     if bound not in BOUNDS:
         raise ConfigError(f"--bound {bound}: expected one of {', '.join(BOUNDS)}")
+    if compare is not None:
+        _check_comparable(net, compare)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    run = _Run(net, out, np.asarray(ds.X_train, float), np.asarray(ds.y_train),
-               np.asarray(ds.X_test, float), np.asarray(ds.y_test),
-               getattr(ds, "image_shape", None), log, layer_names(net), bit_names(net))
+    run = _new_run(net, ds, out, log)
     bits_train = net.encode(net.quantize(run.X_train))
     outs = net.forward(bits_train)
     pictures: dict = {}
@@ -210,10 +278,16 @@ def explain(net: Netlist, ds, out_dir: str | Path, *, classes=None, sample: int 
     classes = list(range(net.n_classes)) if classes is None else list(classes)
     circuits, model, circuit_json = _circuits_step(run, bits_train, classes, tolerance, bound,
                                                    export_circuit, pictures)
+    run.circuits = circuit_json
+    other_pictures: dict = {}
+    compared = (_compare_step(run, compare, ds, classes, tolerance, bound, other_pictures)
+                if compare is not None else None)
     audit = _audit_step(run, sample, formulas, circuits, model, pictures)
     result = {"netlist_hash": net.content_hash(), "nodes": net.n_nodes, "formula_kinds": kinds,
-              "fields": summary, "bound": bound, "circuits": circuit_json, "audit": audit,
+              "fields": summary, "bound": bound, "wiring": wiring_label(net),
+              "circuits": circuit_json, "compare": compared, "audit": audit,
               "seconds": round(time.perf_counter() - t0, 1)}
+    pictures.update({f"compare_{k}": v for k, v in other_pictures.items()})
     _write_json(out / "explain.json", result)
     write_html(net, result, pictures, out / "explain.html", lines[:400])
     return result
@@ -259,14 +333,47 @@ def _circuit_sections(net: Netlist, result: dict, pictures: dict) -> list[str]:
         "<th>wire</th><th>detector</th><th>balanced train (circuit / full)</th>"
         "<th>balanced test (circuit / full)</th><th>L1 logistic (field, balanced test)</th>"
         f"</tr>{_circuit_rows(net, result['circuits'])}</table>"]
+    compare = result.get("compare")
+    if compare:
+        parts += _compare_table(compare)
+    others = {c["class"]: c for c in compare["circuits"]} if compare else {}
     for c in result["circuits"]:
         name = e(str(net.class_names[c["class"]]))
-        parts += [f"<h3>Class {name}: {c['nodes']} nodes, {c['field']} inputs</h3>",
-                  _img(pictures[f"circuit_{c['class']}"]),
-                  f"<details><summary>its {len(c['formulas'])} node formulas, as the circuit "
-                  "computes them</summary><pre>" + e("\n".join(c["formulas"])) +
-                  "</pre></details>"]
+        mine = _circuit_cell(c, pictures[f"circuit_{c['class']}"])
+        if c["class"] not in others:
+            parts += [f"<h3>Class {name}: {c['nodes']} nodes, {c['field']} inputs</h3>", mine]
+            continue
+        o = others[c["class"]]
+        theirs = _circuit_cell(o, pictures[f"compare_circuit_{c['class']}"])
+        parts += [f"<h3>Class {name}</h3><table class='side'><tr><th>{e(result['wiring'])}: "
+                  f"{c['nodes']} nodes, {c['field']} inputs, wire {c['wire_length']}</th>"
+                  f"<th>{e(compare['models'][1])}: {o['nodes']} nodes, {o['field']} inputs, "
+                  f"wire {o['wire_length']}</th></tr><tr><td>{mine}</td><td>{theirs}</td></tr>"
+                  "</table>"]
     return parts
+
+
+def _circuit_cell(c: dict, picture: Path) -> str:
+    """A circuit's picture and, folded, its node formulas."""
+    return (_img(picture) + f"<details><summary>its {len(c['formulas'])} node formulas, as "
+            "the circuit computes them</summary><pre>" + html.escape("\n".join(c["formulas"]))
+            + "</pre></details>")
+
+
+def _compare_table(compare: dict) -> list[str]:
+    """Both models' mean circuit measures and the ratio, with its per-class spread."""
+    e = html.escape
+    this, other = (e(m) for m in compare["models"])
+    rows = "".join(
+        f"<tr><td>{e(k)}</td><td>{m['this']:g}</td><td>{m['other']:g}</td>"
+        f"<td>{m['ratio']:.2f} ({m['ratio_min']:.2f} – {m['ratio_max']:.2f})</td></tr>"
+        for k, m in compare["metrics"].items())
+    return [f"<h3>{this} beside {other}</h3>",
+            f"<p>The same search on a second model of the same data ({other}, "
+            f"{compare['nodes']} nodes); means over the classes, and {other} / {this} "
+            "with the smallest and largest per-class ratio.</p>",
+            f"<table><tr><th>measure</th><th>{this}</th><th>{other}</th>"
+            f"<th>{other} / {this}</th></tr>{rows}</table>"]
 
 
 def write_html(net: Netlist, result: dict, pictures: dict, path: Path, formula_lines) -> None:
@@ -276,7 +383,8 @@ def write_html(net: Netlist, result: dict, pictures: dict, path: Path, formula_l
         "<!doctype html><html><head><meta charset='utf-8'><title>lutmesh explain</title>",
         "<style>body{font-family:sans-serif;max-width:1200px;margin:auto}"
         "td,th{padding:2px 8px;border-bottom:1px solid #ddd}pre{font-size:11px;"
-        "max-height:400px;overflow:auto;background:#f6f6f6}</style></head><body>",
+        "max-height:400px;overflow:auto;background:#f6f6f6}"
+        "table.side td{vertical-align:top;width:50%}</style></head><body>",
         f"<h1>lutmesh explain: {e(str(net.meta.get('dataset', '?')))}, {net.n_nodes} nodes</h1>",
         f"<p>netlist {result['netlist_hash'][:16]}; node kinds: "
         + ", ".join(f"{v} {e(k)}" for k, v in sorted(result["formula_kinds"].items())) + "</p>",
