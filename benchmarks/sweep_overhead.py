@@ -1,7 +1,8 @@
 """What Ray costs: a sweep of N trials against the same N runs one after the other.
 
     python benchmarks/sweep_overhead.py [--dataset digits] [--trials 8] [--until report|train]
-                                        [--epochs E] [--concurrency 1,2] [--out DIR]
+                                        [--epochs E] [--layers SPEC] [--concurrency 1,2]
+                                        [--out DIR]
 
 Trials differ only in the seed. The baseline runs `lutmesh flow` (or `lutmesh train`
 for --until train) once per seed, in a loop; then `lutmesh sweep` runs the same
@@ -30,8 +31,10 @@ def timed(cmd: list, cache: Path) -> float:
 
 def write_inputs(work: Path, args) -> tuple[Path, Path]:
     config = work / "base.toml"
-    config.write_text(f"epochs = {args.epochs}\nprogress = false\n" if args.epochs
-                      else "progress = false\n")
+    lines = ["progress = false"]
+    lines += [f"epochs = {args.epochs}"] if args.epochs else []
+    lines += [f'layers = "{args.layers}"'] if args.layers else []
+    config.write_text("\n".join(lines) + "\n")
     sweep = work / "sweep.toml"
     lines = [f'[base]\ndataset = "{args.dataset}"\ntargets = ["{args.target}"]',
              f'until = "{args.until}"', f'config = "{config.name}"',
@@ -46,6 +49,7 @@ def main():
     ap.add_argument("--trials", type=int, default=8)
     ap.add_argument("--until", choices=("train", "report"), default="report")
     ap.add_argument("--epochs", type=int, help="training epochs (default: the trainer's)")
+    ap.add_argument("--layers", help="layer spec of every trial (default: the trainer's)")
     ap.add_argument("--target", default="ice40-up5k")
     ap.add_argument("--concurrency", default="1,2")
     ap.add_argument("--out", type=Path)
