@@ -27,6 +27,9 @@ def add_flow_arguments(p: argparse.ArgumentParser) -> None:
                    help="dataset name or .csv/.npz file (default: digits)")
     p.add_argument("--data-dir", type=Path, help="directory of IDX files (mnist, fashion-mnist)")
     p.add_argument("--config", type=Path, help="TOML file of training options")
+    p.add_argument("--preset", default="default",
+                   help="named training settings under --config (as lutmesh train --preset: "
+                        "default or explainable)")
     p.add_argument("--seed", type=int, help="training seed (default 0)")
     p.add_argument("--out", type=Path, default=Path("build"), help="output directory")
     p.add_argument("--target", default="ice40-up5k",
@@ -162,7 +165,8 @@ def plan_flow(args: argparse.Namespace, options: dict | None = None):
     from .train.config import load_config
 
     targets = parse_targets(args.target) if args.target else []
-    return load_config(args.config, **{"seed": args.seed, **(options or {})}), targets
+    return (load_config(args.config, preset=args.preset, **{"seed": args.seed, **(options or {})}),
+            targets)
 
 
 def run_stages(args: argparse.Namespace, options: dict | None = None, *,

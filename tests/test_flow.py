@@ -38,3 +38,16 @@ def test_flow_runs_every_stage_then_reuses_them(tmp_path, capsys):
     assert main(args[:-2] + ["--target", "xilinx"]) == 0
     out = capsys.readouterr().out
     assert "reused (inputs unchanged)" not in out
+
+
+def test_flow_preset_reaches_the_training_config():
+    from lutmesh.errors import ConfigError
+    from lutmesh.flow import flow_args, plan_flow
+    from lutmesh.train.config import PRESETS
+
+    config, _ = plan_flow(flow_args(preset="explainable", target=""))
+    assert config.layers == PRESETS["explainable"]["layers"]
+    config, _ = plan_flow(flow_args(preset="explainable", target=""), {"layers": "4x4x4,2x2x10"})
+    assert config.layers == "4x4x4,2x2x10"  # a trial's options override the preset
+    with pytest.raises(ConfigError, match="preset 'nope'"):
+        plan_flow(flow_args(preset="nope", target=""))
