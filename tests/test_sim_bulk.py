@@ -29,6 +29,8 @@ def test_packed_words_are_the_payload_integers_even_past_64_bits():
     assert words.dtype == np.uint32 and words.shape == (200, -(-pos // 32))
     as_int = [sum(int(w) << (32 * i) for i, w in enumerate(row)) for row in words]
     assert as_int == pack_payloads(features, q)
+    # chunked packing (chunks of 7 samples, the last one short) gives the same words
+    np.testing.assert_array_equal(pack_words(q, features, pos, chunk=7), words)
 
 
 def good_record(expected, latency=5):
