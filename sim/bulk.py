@@ -17,9 +17,11 @@ netlists in a handful of compilations that way; a single core is the one-design
 case of the same code.
 
 Builds are cached like :mod:`lutmesh.sim.verilator`'s: by a hash of the Verilog,
-the wrapper, the harness and the tool versions. The C++ is compiled at ``-O1``
+the wrapper, the harness and the tool versions. The C++ is compiled at ``-Os``
 (:data:`CXX_OPT` "speed"), unlike the cocotb path's ``-O0``: here the model
-itself is the bottleneck.
+itself is the bottleneck (``perf``: 96% of a run is the model's clock-edge
+functions, straight-line code of about 20 instructions per LUT, larger than the
+instruction cache; the harness's own I/O is under 1%).
 """
 
 from __future__ import annotations
@@ -40,14 +42,17 @@ from ..tools import tool_env
 from .verilator import cache_dir
 
 __all__ = ["BulkDesign", "BulkBuild", "BulkRun", "build_bulk", "start_bulk", "run_bulk",
-           "check_bulk", "pack_words", "CXX_OPT"]
+           "check_bulk", "pack_words", "unpack_words", "random_words", "CXX_OPT"]
 
 WRAPPER = "lutmesh_bulk"
-# C++ optimisation per purpose. "speed": the model is the bottleneck of a bulk run
-# (see README "Verification" for the build time and samples/s on the digits core);
-# "build": many small designs checked on a few thousand samples each (the
-# differential campaign), where compile time dominates.
-CXX_OPT = {"speed": "OPT_FAST=-O2 OPT_SLOW=-O0 OPT_GLOBAL=-O2",
+# C++ optimisation per purpose. "speed": the model is the bottleneck of a bulk run;
+# on the digits core -Os runs 1M samples in 3.0 s of CPU against 3.7 s at -O2 and
+# 2.9 s at -O3 -march=native, and builds in 47 s against 75 s at -O3 (smaller code
+# for a model whose every cycle is ~100 KB of straight-line code). Verilator's
+# --threads 2 was 10x slower on this shared 2-core machine (see README
+# "Verification" for the measured figures). "build": many small designs checked on a
+# few thousand samples each (the differential campaign), where compile time dominates.
+CXX_OPT = {"speed": "OPT_FAST=-Os OPT_SLOW=-O0 OPT_GLOBAL=-O2",
            "build": "OPT_FAST=-O0 OPT_SLOW=-O0 OPT_GLOBAL=-O0"}
 STATS = ("n_in", "n_out", "cycles", "ready_low", "lat_min", "lat_max", "bad_latency",
          "first_out", "last_out")
@@ -287,6 +292,43 @@ def pack_words(q: np.ndarray, features: list[dict], width: int, chunk: int = 409
                 words[:, w + 1] |= v >> np.uint64(32 - off)
         out[i:i + chunk] = words
     return out
+
+
+def unpack_words(words: np.ndarray, features: list[dict], chunk: int = 4096) -> np.ndarray:
+    """Input payloads (S, words) back to quantised samples (S, F): :func:`pack_words`
+    reversed (a feature of width 0 reads 0), per feature in chunks like it."""
+    words = np.asarray(words, dtype=np.uint32)
+    q = np.zeros((len(words), len(features)), dtype=np.int64)
+    fields = [(f, *divmod(int(fd["lsb"]), 32), int(fd["width"])) for f, fd in enumerate(features)
+              if int(fd["width"])]
+    for i in range(0, len(words), chunk):
+        part = words[i:i + chunk].astype(np.uint64)
+        for f, w, off, bits in fields:
+            v = part[:, w] >> np.uint64(off)
+            if off + bits > 32:
+                v |= part[:, w + 1] << np.uint64(32 - off)
+            q[i:i + chunk, f] = v & np.uint64((1 << bits) - 1)
+    return q
+
+
+def random_words(samples: int, width: int, seed: int) -> np.ndarray:
+    """``samples`` uniformly random ``width``-bit payloads as :func:`pack_words` words.
+
+    Every feature field is then uniform over its whole range ``0 .. 2**bits - 1``
+    (which is every quantised code), independently: the same distribution as
+    :func:`lutmesh.samples.random_inputs`, drawn as 32-bit words instead of one
+    integer per feature (64x fewer draws on the digits model, 784x on a 28x28
+    image), so the bulk path's extra samples no longer cost more than simulating
+    them. Seeded; not the same samples as ``random_inputs(net, samples, seed)``.
+    """
+    n_words = max(2, -(-width // 32))
+    words = np.random.default_rng(seed).integers(0, 1 << 32, size=(samples, n_words),
+                                                 dtype=np.uint32)
+    full, rest = divmod(width, 32)
+    if full < n_words:
+        words[:, full] &= np.uint32((1 << rest) - 1)
+        words[:, full + 1:] = 0
+    return words
 
 
 def _write_job(path: Path, words: np.ndarray, latency: int, class_width: int) -> None:

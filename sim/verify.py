@@ -27,10 +27,10 @@ from ..hdl.emit import load_rtl
 from ..files import atomic_write_json, sha256_of
 from ..bitsliced import predict_bitsliced
 from ..netlist import Netlist
-from ..samples import random_inputs
 from ..tools import package_version
 from .activity import stage_activity
-from .bulk import BulkDesign, build_bulk, check_bulk, pack_words, start_bulk
+from .bulk import (BulkDesign, build_bulk, check_bulk, pack_words, random_words,
+                   start_bulk, unpack_words)
 from .scoreboard import SCENARIOS, Scenario, ScenarioRecord, check_scenario
 from .verilator import build_simulator, run_testbench, simulator_version
 
@@ -139,10 +139,12 @@ def _run_bulk(net: Netlist, X: np.ndarray, verilog: Path, manifest: dict, scenar
         f"{'' if build.cached else f' in {build.build_seconds:.1f} s'}")
     t0 = time.perf_counter()
     q = net.quantize(X)
-    if extra:
-        q = np.concatenate([q, random_inputs(net, extra, seed=seed)])
-    log(f"bulk: streaming {len(q)} samples at full rate")
     words = pack_words(q, manifest["features"], _port_width(manifest, "i__payload"))
+    if extra:  # random payloads, every field uniform over its codes
+        more = random_words(extra, _port_width(manifest, "i__payload"), seed)
+        words = np.concatenate([words, more])
+        q = np.concatenate([q, unpack_words(more, manifest["features"])])
+    log(f"bulk: streaming {len(q)} samples at full rate")
     run = start_bulk(build, [words], work / "bulk")
     expected = predict_bitsliced(net, q)  # while the harness streams
     [rec], sim_seconds = run.result()
