@@ -140,13 +140,13 @@ def _run_bulk(net: Netlist, X: np.ndarray, verilog: Path, manifest: dict, scenar
     t0 = time.perf_counter()
     q = net.quantize(X)
     words = pack_words(q, manifest["features"], _port_width(manifest, "i__payload"))
-    if extra:  # random payloads, every field uniform over its codes
-        more = random_words(extra, _port_width(manifest, "i__payload"), seed)
-        words = np.concatenate([words, more])
-        q = np.concatenate([q, unpack_words(more, manifest["features"])])
-    log(f"bulk: streaming {len(q)} samples at full rate")
-    run = start_bulk(build, [words], work / "bulk")
-    expected = predict_bitsliced(net, q)  # while the harness streams
+    # random payloads, every field uniform over its codes
+    more = random_words(extra, _port_width(manifest, "i__payload"), seed)
+    log(f"bulk: streaming {len(q) + extra} samples at full rate")
+    run = start_bulk(build, [np.concatenate([words, more])], work / "bulk")
+    # while the harness streams: the extra samples' codes and every golden class
+    q = np.concatenate([q, unpack_words(more, manifest["features"])])
+    expected = predict_bitsliced(net, q)
     [rec], sim_seconds = run.result()
     check = check_bulk(rec, expected, int(manifest["latency_cycles"]), scenario.name)
     wall = time.perf_counter() - t0
