@@ -349,14 +349,18 @@ class BulkRun:
     def __init__(self, build: BulkBuild, work: Path):
         self.build, self.work = build, work
         self._proc: subprocess.CompletedProcess | None = None
+        self._error: OSError | None = None
         self._seconds = 0.0
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         t0 = time.perf_counter()
-        self._proc = subprocess.run([str(self.build.exe), str(self.work)], capture_output=True,
-                                    text=True)
+        try:
+            self._proc = subprocess.run([str(self.build.exe), str(self.work)],
+                                        capture_output=True, text=True)
+        except OSError as exc:  # reported by result(), in the caller's thread
+            self._error = exc
         self._seconds = time.perf_counter() - t0
 
     def result(self) -> tuple[list[dict], float]:
@@ -364,10 +368,11 @@ class BulkRun:
         output order) and the harness's wall seconds."""
         self._thread.join()
         proc = self._proc
-        if proc is None or proc.returncode != 0:
-            detail = (proc.stderr or proc.stdout).strip()[-500:] if proc else "did not start"
-            raise ToolError(f"bulk harness failed (exit {proc.returncode if proc else None}): "
-                            f"{detail}")
+        if proc is None:
+            raise ToolError(f"bulk harness {self.build.exe} did not start: {self._error}")
+        if proc.returncode != 0:
+            raise ToolError(f"bulk harness failed (exit {proc.returncode}): "
+                            f"{(proc.stderr or proc.stdout).strip()[-500:]}")
         records = []
         for j in range(len(self.build.designs)):
             raw = (self.work / f"out{j}.bin").read_bytes()

@@ -53,6 +53,17 @@ def test_unpacked_words_are_the_samples_and_random_words_cover_every_code():
     assert words.shape == (4000, -(-pos // 32)) and words[:, -1].max() < 1 << (pos % 32 or 32)
 
 
+def test_a_missing_harness_is_a_tool_error_in_the_callers_thread(tmp_path):
+    from lutmesh.errors import ToolError
+    from lutmesh.sim.bulk import BulkBuild, start_bulk
+
+    design = BulkDesign(tmp_path / "x.v", {"latency_cycles": 3, "outputs": [{"width": 2}]})
+    build = BulkBuild(tmp_path / "no-such-harness", (design,), 0.0, True)
+    run = start_bulk(build, [np.zeros((4, 2), dtype=np.uint32)], tmp_path / "work")
+    with pytest.raises(ToolError, match="did not start"):
+        run.result()
+
+
 def good_record(expected, latency=5):
     n = len(expected)
     return {"n_in": n, "n_out": n, "cycles": n + latency + 6, "ready_low": 0,
