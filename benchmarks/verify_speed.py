@@ -1,6 +1,7 @@
 """The full-rate check of `verify`, cocotb path vs bulk path, side by side.
 
-    python benchmarks/verify_speed.py [--models digits,fashion] [--digits build/model.npz]
+    python benchmarks/verify_speed.py [--models digits,fashion] [--paths cocotb,bulk]
+        [--digits build/model.npz]
         [--bulk-samples 1000000] [--cocotb-samples 2000]
         [--fashion-bulk-samples 200000] [--fashion-cocotb-samples 500]
 
