@@ -17,9 +17,11 @@ netlists in a handful of compilations that way; a single core is the one-design
 case of the same code.
 
 Builds are cached like :mod:`lutmesh.sim.verilator`'s: by a hash of the Verilog,
-the wrapper, the harness and the tool versions. The C++ is compiled at ``-O1``
+the wrapper, the harness and the tool versions. The C++ is compiled at ``-Os``
 (:data:`CXX_OPT` "speed"), unlike the cocotb path's ``-O0``: here the model
-itself is the bottleneck.
+itself is the bottleneck (``perf``: 96% of a run is the model's clock-edge
+functions, straight-line code of about 20 instructions per LUT, larger than the
+instruction cache; the harness's own I/O is under 1%).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -38,15 +41,18 @@ from ..errors import ConfigError, ToolError
 from ..tools import tool_env
 from .verilator import cache_dir
 
-__all__ = ["BulkDesign", "BulkBuild", "build_bulk", "run_bulk", "check_bulk", "pack_words",
-           "CXX_OPT"]
+__all__ = ["BulkDesign", "BulkBuild", "BulkRun", "build_bulk", "start_bulk", "run_bulk",
+           "check_bulk", "pack_words", "unpack_words", "random_words", "CXX_OPT"]
 
 WRAPPER = "lutmesh_bulk"
-# C++ optimisation per purpose. "speed": the model is the bottleneck of a bulk run
-# (see README "Verification" for the build time and samples/s on the digits core);
-# "build": many small designs checked on a few thousand samples each (the
-# differential campaign), where compile time dominates.
-CXX_OPT = {"speed": "OPT_FAST=-O2 OPT_SLOW=-O0 OPT_GLOBAL=-O2",
+# C++ optimisation per purpose. "speed": the model is the bottleneck of a bulk run;
+# on the digits core -Os runs 1M samples in 3.0 s of CPU against 3.7 s at -O2 and
+# 2.9 s at -O3 -march=native, and builds in 47 s against 75 s at -O3 (smaller code
+# for a model whose every cycle is ~100 KB of straight-line code). Verilator's
+# --threads 2 was 10x slower on this shared 2-core machine (see README
+# "Verification" for the measured figures). "build": many small designs checked on a
+# few thousand samples each (the differential campaign), where compile time dominates.
+CXX_OPT = {"speed": "OPT_FAST=-Os OPT_SLOW=-O0 OPT_GLOBAL=-O2",
            "build": "OPT_FAST=-O0 OPT_SLOW=-O0 OPT_GLOBAL=-O0"}
 STATS = ("n_in", "n_out", "cycles", "ready_low", "lat_min", "lat_max", "bad_latency",
          "first_out", "last_out")
@@ -264,24 +270,65 @@ def build_bulk(designs, *, opt: str = "speed", log=None) -> BulkBuild:
     return BulkBuild(exe, designs, seconds, False)
 
 
-def pack_words(q: np.ndarray, features: list[dict], width: int) -> np.ndarray:
+def pack_words(q: np.ndarray, features: list[dict], width: int, chunk: int = 4096) -> np.ndarray:
     """Quantised samples (S, F) as input payloads: (S, words) little-endian uint32 words.
 
-    Vectorised per feature (a field may straddle two words); at least two words, so
-    that payloads up to 64 bits are read the same way as wider ones.
+    Vectorised per feature (a field may straddle two words), in chunks of samples so
+    that each feature's column is read from cache (one pass over a million samples
+    per feature took 2.7 s, chunked 0.45 s); at least two words, so that payloads up
+    to 64 bits are read the same way as wider ones.
     """
     q = np.asarray(q, dtype=np.uint64)
-    words = np.zeros((len(q), max(2, -(-width // 32))), dtype=np.uint64)
-    for f, field in enumerate(features):
-        lsb, bits = int(field["lsb"]), int(field["width"])
-        if bits == 0:
-            continue
-        w, off = divmod(lsb, 32)
-        v = q[:, f]
-        words[:, w] |= (v << np.uint64(off)) & np.uint64(0xFFFFFFFF)
-        if off + bits > 32:
-            words[:, w + 1] |= v >> np.uint64(32 - off)
-    return words.astype(np.uint32)
+    out = np.empty((len(q), max(2, -(-width // 32))), dtype=np.uint32)
+    fields = [(f, *divmod(int(fd["lsb"]), 32), int(fd["width"])) for f, fd in enumerate(features)
+              if int(fd["width"])]
+    for i in range(0, len(q), chunk):
+        part = q[i:i + chunk]
+        words = np.zeros((len(part), out.shape[1]), dtype=np.uint64)
+        for f, w, off, bits in fields:
+            v = part[:, f]
+            words[:, w] |= (v << np.uint64(off)) & np.uint64(0xFFFFFFFF)
+            if off + bits > 32:
+                words[:, w + 1] |= v >> np.uint64(32 - off)
+        out[i:i + chunk] = words
+    return out
+
+
+def unpack_words(words: np.ndarray, features: list[dict], chunk: int = 4096) -> np.ndarray:
+    """Input payloads (S, words) back to quantised samples (S, F): :func:`pack_words`
+    reversed (a feature of width 0 reads 0), per feature in chunks like it."""
+    words = np.asarray(words, dtype=np.uint32)
+    q = np.zeros((len(words), len(features)), dtype=np.int64)
+    fields = [(f, *divmod(int(fd["lsb"]), 32), int(fd["width"])) for f, fd in enumerate(features)
+              if int(fd["width"])]
+    for i in range(0, len(words), chunk):
+        part = words[i:i + chunk].astype(np.uint64)
+        for f, w, off, bits in fields:
+            v = part[:, w] >> np.uint64(off)
+            if off + bits > 32:
+                v |= part[:, w + 1] << np.uint64(32 - off)
+            q[i:i + chunk, f] = v & np.uint64((1 << bits) - 1)
+    return q
+
+
+def random_words(samples: int, width: int, seed: int) -> np.ndarray:
+    """``samples`` uniformly random ``width``-bit payloads as :func:`pack_words` words.
+
+    Every feature field is then uniform over its whole range ``0 .. 2**bits - 1``
+    (which is every quantised code), independently: the same distribution as
+    :func:`lutmesh.samples.random_inputs`, drawn as 32-bit words instead of one
+    integer per feature (64x fewer draws on the digits model, 784x on a 28x28
+    image), so the bulk path's extra samples no longer cost more than simulating
+    them. Seeded; not the same samples as ``random_inputs(net, samples, seed)``.
+    """
+    n_words = max(2, -(-width // 32))
+    words = np.random.default_rng(seed).integers(0, 1 << 32, size=(samples, n_words),
+                                                 dtype=np.uint32)
+    full, rest = divmod(width, 32)
+    if full < n_words:
+        words[:, full] &= np.uint32((1 << rest) - 1)
+        words[:, full + 1:] = 0
+    return words
 
 
 def _write_job(path: Path, words: np.ndarray, latency: int, class_width: int) -> None:
@@ -292,12 +339,53 @@ def _write_job(path: Path, words: np.ndarray, latency: int, class_width: int) ->
         f.write(np.ascontiguousarray(words, dtype="<u4").tobytes())
 
 
-def run_bulk(build: BulkBuild, payloads: list[np.ndarray], work: Path) -> tuple[list[dict], float]:
-    """Stream ``payloads[j]`` (from :func:`pack_words`) through design ``j``.
+class BulkRun:
+    """A harness run in progress (:func:`start_bulk`); :meth:`result` waits for it.
 
-    Returns one record per design (the harness's counters and ``classes``, the
-    classes in output order) and the harness's wall seconds.
+    The harness runs in a thread (it is a subprocess, so Python is free meanwhile):
+    ``verify`` computes the golden classes while the simulator streams.
     """
+
+    def __init__(self, build: BulkBuild, work: Path):
+        self.build, self.work = build, work
+        self._proc: subprocess.CompletedProcess | None = None
+        self._error: OSError | None = None
+        self._seconds = 0.0
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        t0 = time.perf_counter()
+        try:
+            self._proc = subprocess.run([str(self.build.exe), str(self.work)],
+                                        capture_output=True, text=True)
+        except OSError as exc:  # reported by result(), in the caller's thread
+            self._error = exc
+        self._seconds = time.perf_counter() - t0
+
+    def result(self) -> tuple[list[dict], float]:
+        """One record per design (the harness's counters and ``classes``, the classes in
+        output order) and the harness's wall seconds."""
+        self._thread.join()
+        proc = self._proc
+        if proc is None:
+            raise ToolError(f"bulk harness {self.build.exe} did not start: {self._error}")
+        if proc.returncode != 0:
+            raise ToolError(f"bulk harness failed (exit {proc.returncode}): "
+                            f"{(proc.stderr or proc.stdout).strip()[-500:]}")
+        records = []
+        for j in range(len(self.build.designs)):
+            raw = (self.work / f"out{j}.bin").read_bytes()
+            stats = np.frombuffer(raw[:8 * len(STATS)], dtype="<u8")
+            rec = {k: int(v) for k, v in zip(STATS, stats)}
+            rec["classes"] = np.frombuffer(raw[8 * len(STATS):], dtype="<u4").astype(np.int64)
+            records.append(rec)
+        return records, self._seconds
+
+
+def start_bulk(build: BulkBuild, payloads: list[np.ndarray], work: Path) -> BulkRun:
+    """Write ``payloads[j]`` (from :func:`pack_words`) for design ``j`` and start the
+    harness on them; ``.result()`` of the returned run waits for it."""
     if len(payloads) != len(build.designs):
         raise ValueError(f"{len(payloads)} payload arrays for {len(build.designs)} designs")
     work = Path(work)
@@ -305,20 +393,16 @@ def run_bulk(build: BulkBuild, payloads: list[np.ndarray], work: Path) -> tuple[
     for j, (d, words) in enumerate(zip(build.designs, payloads)):
         _write_job(work / f"in{j}.bin", words, int(d.manifest["latency_cycles"]),
                    int(d.manifest["outputs"][0]["width"]))
-    t0 = time.perf_counter()
-    proc = subprocess.run([str(build.exe), str(work)], capture_output=True, text=True)
-    seconds = time.perf_counter() - t0
-    if proc.returncode != 0:
-        raise ToolError(f"bulk harness failed (exit {proc.returncode}): "
-                        f"{(proc.stderr or proc.stdout).strip()[-500:]}")
-    records = []
-    for j in range(len(build.designs)):
-        raw = (work / f"out{j}.bin").read_bytes()
-        stats = np.frombuffer(raw[:8 * len(STATS)], dtype="<u8")
-        rec = {k: int(v) for k, v in zip(STATS, stats)}
-        rec["classes"] = np.frombuffer(raw[8 * len(STATS):], dtype="<u4").astype(np.int64)
-        records.append(rec)
-    return records, seconds
+    return BulkRun(build, work)
+
+
+def run_bulk(build: BulkBuild, payloads: list[np.ndarray], work: Path) -> tuple[list[dict], float]:
+    """Stream ``payloads[j]`` (from :func:`pack_words`) through design ``j`` and wait.
+
+    Returns one record per design (the harness's counters and ``classes``, the
+    classes in output order) and the harness's wall seconds.
+    """
+    return start_bulk(build, payloads, work).result()
 
 
 def check_bulk(rec: dict, expected: np.ndarray, latency: int, name: str = "full_rate") -> dict:

@@ -8,7 +8,8 @@ import pytest
 
 from lutmesh.cli import main
 from lutmesh.hdl.emit import EmitOptions, emit_verilog, load_rtl
-from lutmesh.sim.bulk import BulkDesign, build_bulk, check_bulk, pack_words, run_bulk
+from lutmesh.sim.bulk import (BulkDesign, build_bulk, check_bulk, pack_words, random_words,
+                              run_bulk, unpack_words)
 from lutmesh.sim.scoreboard import Scenario
 from lutmesh.sim.verify import pack_payloads, verify
 from lutmesh.testing import random_inputs, random_netlist, random_raw_inputs
@@ -29,6 +30,38 @@ def test_packed_words_are_the_payload_integers_even_past_64_bits():
     assert words.dtype == np.uint32 and words.shape == (200, -(-pos // 32))
     as_int = [sum(int(w) << (32 * i) for i, w in enumerate(row)) for row in words]
     assert as_int == pack_payloads(features, q)
+    # chunked packing (chunks of 7 samples, the last one short) gives the same words
+    np.testing.assert_array_equal(pack_words(q, features, pos, chunk=7), words)
+
+
+def test_unpacked_words_are_the_samples_and_random_words_cover_every_code():
+    net = random_netlist(5, features=30, k=3, layers=1, nodes_per_layer=8, classes=2)
+    features, pos = [], 0
+    for b in net.quantizer.bits:
+        features.append({"lsb": pos, "width": int(b)})
+        pos += int(b)
+    q = random_inputs(net, 300, seed=4)
+    np.testing.assert_array_equal(unpack_words(pack_words(q, features, pos), features, chunk=7), q)
+    words = random_words(4000, pos, seed=9)
+    np.testing.assert_array_equal(words, random_words(4000, pos, seed=9))
+    assert not np.array_equal(words, random_words(4000, pos, seed=10))
+    got = unpack_words(words, features)
+    # every code of every field is drawn, and nothing above the payload's width
+    for f, b in enumerate(net.quantizer.bits):
+        assert len(np.unique(got[:, f])) == 1 << int(b), f
+    np.testing.assert_array_equal(pack_words(got, features, pos), words)
+    assert words.shape == (4000, -(-pos // 32)) and words[:, -1].max() < 1 << (pos % 32 or 32)
+
+
+def test_a_missing_harness_is_a_tool_error_in_the_callers_thread(tmp_path):
+    from lutmesh.errors import ToolError
+    from lutmesh.sim.bulk import BulkBuild, start_bulk
+
+    design = BulkDesign(tmp_path / "x.v", {"latency_cycles": 3, "outputs": [{"width": 2}]})
+    build = BulkBuild(tmp_path / "no-such-harness", (design,), 0.0, True)
+    run = start_bulk(build, [np.zeros((4, 2), dtype=np.uint32)], tmp_path / "work")
+    with pytest.raises(ToolError, match="did not start"):
+        run.result()
 
 
 def good_record(expected, latency=5):
