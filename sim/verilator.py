@@ -114,10 +114,20 @@ class SimBuild:
         self.build_dir, self.build_seconds, self.cached = build_dir, seconds, cached
 
 
+def cocotb_home() -> str:
+    """Where this environment's cocotb lives. A Verilator build links cocotb's VPI
+    library by its path, so a build from another virtual environment (a copied or
+    deleted one) fails to start with "libcocotbvpi_verilator.so not found": the
+    path is part of the cache key."""
+    import cocotb
+
+    return str(Path(cocotb.__file__).resolve().parent)
+
+
 def _build_key(verilog_text: bytes, top: str, trace: str | None, simulator: str) -> str:
     h = hashlib.sha256(verilog_text)
-    for part in (top, str(trace), simulator_version(simulator), version("cocotb"), CXX_OPT,
-                 *(() if simulator == "verilator" else (simulator,))):
+    for part in (top, str(trace), simulator_version(simulator), version("cocotb"),
+                 cocotb_home(), CXX_OPT, *(() if simulator == "verilator" else (simulator,))):
         h.update(b"\0" + part.encode())
     return h.hexdigest()[:20]
 
