@@ -52,8 +52,15 @@ TARGETS = {
         # buffer's and credit counter's enables (~26 flip-flops each) on global
         # buffers, a ~5 ns detour to the chip's edge that was the critical path
         # (78.8 MHz; 98.2 MHz without it).
+        # The analytic placer weighs timing 3x its default (10). At the default, the
+        # default digits model's output buffer put its `shift` flip-flop up to 9 rows
+        # from the LUTs it feeds on seeds 1-3 (93.0, 99.3, 91.1 MHz); at 30 all of
+        # seeds 1-5 reach 100.14 MHz, the core's own floor (the credit counter's
+        # i_ready, two LUT levels into the harness's register), with the same wire per
+        # node (seeds 6-10: 95.9, 100.1, 100.1, 100.1, 95.9). At 50, seed 5 fell to
+        # 72.1 MHz (i_ready's register pulled 10 rows away).
         pnr_args=("--up5k", "--package", "sg48", "--pcf-allow-unconstrained",
-                  "--no-promote-ce"),
+                  "--no-promote-ce", "--placer-heap-timingweight", "30"),
         capacity_luts=5280,
         # An iCE40 logic block's 8 cells share one set/reset net. Stock synth_ice40
         # folds LUT logic into flip-flops' synchronous set/reset wherever it can,
