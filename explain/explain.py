@@ -56,7 +56,6 @@ class _Run:
     log: object
     names: list = field(default_factory=list)
     labels: list = field(default_factory=list)
-    circuits: list = field(default_factory=list)
 
     @property
     def flat_names(self) -> list[str]:
@@ -237,7 +236,8 @@ def _check_comparable(net: Netlist, other: Netlist) -> None:
                           f"({net.n_features} features, {net.n_classes} classes)")
 
 
-def _compare_step(run: _Run, other: Netlist, ds, classes, tolerance, bound, pictures) -> dict:
+def _compare_step(run: _Run, other: Netlist, ds, classes, tolerance, bound, circuits,
+                  pictures) -> dict:
     """Class circuits of a second model on the same data (``--compare``), written under
     ``compare/``; returns compare.json's data (both models' means and the ratios)."""
     labels = (wiring_label(run.net), wiring_label(other))
@@ -245,7 +245,7 @@ def _compare_step(run: _Run, other: Netlist, ds, classes, tolerance, bound, pict
     crun = _new_run(other, ds, run.out / "compare", run.log)
     bits = other.encode(other.quantize(crun.X_train))
     _, _, circuit_json = _circuits_step(crun, bits, classes, tolerance, bound, False, pictures)
-    summary = compare_summary(run.circuits, circuit_json, labels)
+    summary = compare_summary(circuits, circuit_json, labels)
     summary.update(netlist_hash=other.content_hash(), nodes=other.n_nodes,
                    circuits=circuit_json)
     _write_json(run.out / "compare.json", summary)
@@ -278,10 +278,9 @@ def explain(net: Netlist, ds, out_dir: str | Path, *, classes=None, sample: int 
     classes = list(range(net.n_classes)) if classes is None else list(classes)
     circuits, model, circuit_json = _circuits_step(run, bits_train, classes, tolerance, bound,
                                                    export_circuit, pictures)
-    run.circuits = circuit_json
     other_pictures: dict = {}
-    compared = (_compare_step(run, compare, ds, classes, tolerance, bound, other_pictures)
-                if compare is not None else None)
+    compared = (_compare_step(run, compare, ds, classes, tolerance, bound, circuit_json,
+                              other_pictures) if compare is not None else None)
     audit = _audit_step(run, sample, formulas, circuits, model, pictures)
     result = {"netlist_hash": net.content_hash(), "nodes": net.n_nodes, "formula_kinds": kinds,
               "fields": summary, "bound": bound, "wiring": wiring_label(net),
