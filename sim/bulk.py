@@ -270,6 +270,12 @@ def build_bulk(designs, *, opt: str = "speed", log=None) -> BulkBuild:
     return BulkBuild(exe, designs, seconds, False)
 
 
+def _payload_fields(features: list[dict]) -> list[tuple[int, int, int, int]]:
+    """(feature, word, bit offset in the word, width) of each non-empty payload field."""
+    return [(f, *divmod(int(fd["lsb"]), 32), int(fd["width"])) for f, fd in enumerate(features)
+            if int(fd["width"])]
+
+
 def pack_words(q: np.ndarray, features: list[dict], width: int, chunk: int = 4096) -> np.ndarray:
     """Quantised samples (S, F) as input payloads: (S, words) little-endian uint32 words.
 
@@ -280,8 +286,7 @@ def pack_words(q: np.ndarray, features: list[dict], width: int, chunk: int = 409
     """
     q = np.asarray(q, dtype=np.uint64)
     out = np.empty((len(q), max(2, -(-width // 32))), dtype=np.uint32)
-    fields = [(f, *divmod(int(fd["lsb"]), 32), int(fd["width"])) for f, fd in enumerate(features)
-              if int(fd["width"])]
+    fields = _payload_fields(features)
     for i in range(0, len(q), chunk):
         part = q[i:i + chunk]
         words = np.zeros((len(part), out.shape[1]), dtype=np.uint64)
@@ -299,8 +304,7 @@ def unpack_words(words: np.ndarray, features: list[dict], chunk: int = 4096) -> 
     reversed (a feature of width 0 reads 0), per feature in chunks like it."""
     words = np.asarray(words, dtype=np.uint32)
     q = np.zeros((len(words), len(features)), dtype=np.int64)
-    fields = [(f, *divmod(int(fd["lsb"]), 32), int(fd["width"])) for f, fd in enumerate(features)
-              if int(fd["width"])]
+    fields = _payload_fields(features)
     for i in range(0, len(words), chunk):
         part = words[i:i + chunk].astype(np.uint64)
         for f, w, off, bits in fields:
