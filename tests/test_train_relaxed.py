@@ -19,13 +19,14 @@ def numeric_grad(f, arr, eps=1e-6):
     return g
 
 
+@pytest.mark.parametrize("backend", relaxed.BACKENDS)
 @pytest.mark.parametrize("k, m", [(2, 1), (4, 1), (3, 3), (6, 2)])
-def test_backward_matches_finite_differences(monkeypatch, k, m):
+def test_backward_matches_finite_differences(monkeypatch, k, m, backend):
     monkeypatch.setattr(relaxed, "DTYPE", np.float64)
     rng = np.random.default_rng(k * 10 + m)
     P, N, B = 9, 4, 3
     layer = RelaxedLutLayer(Wiring(rng.integers(0, P, (N, k, m)), rng.integers(0, 3, (N, k, m))),
-                            P, 1.0, rng)
+                            P, 1.0, rng, backend=backend)
     layer.w = layer.w.astype(np.float64)
     if m > 1:
         layer.a = rng.standard_normal((N, k, m))
@@ -45,12 +46,13 @@ def test_backward_matches_finite_differences(monkeypatch, k, m):
     np.testing.assert_allclose(dx, numeric_grad(loss, x), atol=1e-7)
 
 
-def test_relaxation_is_exact_on_bits():
+@pytest.mark.parametrize("backend", relaxed.BACKENDS)
+def test_relaxation_is_exact_on_bits(backend):
     """On 0/1 inputs with 0/1 tables the multilinear extension is the LUT itself."""
     rng = np.random.default_rng(0)
     P, N, K = 8, 6, 4
     layer = RelaxedLutLayer(Wiring(rng.integers(0, P, (N, K, 1)), np.zeros((N, K, 1), int)),
-                            P, 1.0, rng)
+                            P, 1.0, rng, backend=backend)
     layer.w = np.where(rng.random(layer.w.shape) < 0.5, -40.0, 40.0).astype(np.float32)
     bits = rng.integers(0, 2, (50, P)).astype(np.float32)
     soft, _ = layer.forward(bits)

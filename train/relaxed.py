@@ -11,14 +11,31 @@ Shapes: B samples, N nodes, K inputs, M candidates, P previous-layer outputs.
 
 from __future__ import annotations
 
+import os
+from contextlib import contextmanager
+
 import numpy as np
 from scipy import sparse
 
+from . import kernels
+from ..errors import ConfigError
 from .wiring import Wiring
 
-__all__ = ["RelaxedLutLayer", "sigmoid"]
+__all__ = ["RelaxedLutLayer", "sigmoid", "default_backend", "BACKENDS"]
 
 DTYPE = np.float32
+BACKENDS = ("numba", "numpy")
+
+
+def default_backend() -> str:
+    """``numba`` (fused kernels, :mod:`.kernels`) where Numba loads, else ``numpy``;
+    the environment variable ``LUTMESH_TRAIN_BACKEND`` chooses explicitly."""
+    chosen = os.environ.get("LUTMESH_TRAIN_BACKEND") or ("numba" if kernels.AVAILABLE
+                                                         else "numpy")
+    if chosen not in BACKENDS or (chosen == "numba" and not kernels.AVAILABLE):
+        raise ConfigError(f"LUTMESH_TRAIN_BACKEND={chosen!r}: expected "
+                          f"{' or '.join(BACKENDS) if kernels.AVAILABLE else 'numpy'}")
+    return chosen
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -38,9 +55,14 @@ class RelaxedLutLayer:
         Standard deviation of the table logits at start (small is better: the
         tables start near 0.5 and gradients reach every entry).
     rng : numpy Generator
+    backend : str, optional
+        ``numba`` or ``numpy`` (default: :func:`default_backend`). Both compute the
+        same function; their float32 results differ in the last bits.
     """
 
-    def __init__(self, wiring: Wiring, n_prev: int, init_std: float, rng: np.random.Generator):
+    def __init__(self, wiring: Wiring, n_prev: int, init_std: float, rng: np.random.Generator,
+                 backend: str | None = None):
+        self.backend = backend or default_backend()
         self.cand = wiring.candidates
         self.dist = wiring.distance.astype(DTYPE)
         n, k, m = self.cand.shape
@@ -52,6 +74,10 @@ class RelaxedLutLayer:
         self._scatter = sparse.csr_matrix(
             (np.ones(flat.size, dtype=DTYPE), (flat, np.arange(flat.size))),
             shape=(n_prev, flat.size))
+        # the same map for the kernels: slots grouped by source, in slot order
+        order = np.argsort(flat, kind="stable")
+        self._by_source = (np.concatenate([[0], np.cumsum(np.bincount(flat, minlength=n_prev))]),
+                           order)
 
     # -- parameters -------------------------------------------------------------
 
@@ -69,6 +95,8 @@ class RelaxedLutLayer:
     # -- forward / backward -----------------------------------------------------
 
     def forward(self, x_prev: np.ndarray) -> tuple[np.ndarray, tuple]:
+        if self.backend == "numba":
+            return self._forward_kernel(x_prev)
         s = self.choice()
         if s is None:
             g = None
@@ -88,6 +116,8 @@ class RelaxedLutLayer:
     def backward(self, dout: np.ndarray, cache: tuple, length_cost: float = 0.0,
                  need_input_grad: bool = True):
         """Gradients of the parameters (same order as :meth:`params`) and of ``x_prev``."""
+        if self.backend == "numba":
+            return self._backward_kernel(dout, cache, length_cost, need_input_grad)
         x, g, s, basis, t = cache
         dw = np.einsum("bn,bnj->nj", dout, basis[-1], optimize=True) * (t * (1 - t))
         grads = [dw.astype(DTYPE)]
@@ -114,6 +144,46 @@ class RelaxedLutLayer:
             flat = (dx[:, :, :, None] * s[None]).reshape(dx.shape[0], -1)
         dprev = (self._scatter @ flat.T).T
         return grads, np.asarray(dprev, dtype=DTYPE)
+
+    def _weights(self) -> np.ndarray:
+        s = self.choice()
+        return np.ones(self.cand.shape, dtype=DTYPE) if s is None else s
+
+    def _forward_kernel(self, x_prev: np.ndarray) -> tuple[np.ndarray, tuple]:
+        """Numba path: works on (features, samples) arrays, so that every inner loop
+        runs over contiguous samples; a transposed view in, a transposed view out, and
+        no copy between layers."""
+        s, t = self._weights(), sigmoid(self.w)
+        xt = np.ascontiguousarray(x_prev.T, dtype=DTYPE)
+        with self._threads(xt.shape[1]):
+            out, xmix = kernels.forward(xt, self.cand, s, t)
+        return out.T, (xt, xmix, s, t)
+
+    def _backward_kernel(self, dout: np.ndarray, cache: tuple, length_cost: float,
+                         need_input_grad: bool):
+        xt, xmix, s, t = cache
+        dout_t = np.ascontiguousarray(dout.T, dtype=DTYPE)
+        with self._threads(xt.shape[1]):
+            dw, ds, dx = kernels.backward_params(dout_t, xmix, xt, self.cand, s, t)
+        grads = [(dw * (t * (1 - t))).astype(DTYPE)]
+        if self.a is not None:
+            ds += length_cost * self.dist / (self.n * self.k)
+            grads.append((s * (ds - (ds * s).sum(axis=2, keepdims=True))).astype(DTYPE))
+        if not need_input_grad:
+            return grads, None
+        with self._threads(xt.shape[1]):
+            return grads, kernels.backward_inputs(dx, s, *self._by_source).T
+
+    @contextmanager
+    def _threads(self, samples: int):
+        from numba import get_num_threads, set_num_threads
+
+        before = get_num_threads()
+        set_num_threads(kernels.threads_for(self.n * samples << self.k))
+        try:
+            yield
+        finally:
+            set_num_threads(before)
 
     def length_penalty(self) -> float:
         s = self.choice()

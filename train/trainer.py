@@ -47,6 +47,7 @@ class MeshModel:
         for layer in self.layers:
             x, cache = layer.forward(x)
             caches.append(cache)
+        x = np.ascontiguousarray(x)  # the numba layers hand out a transposed view
         logits = (x @ self.onehot) / self.temperature
         logits -= logits.max(axis=1, keepdims=True)
         prob = np.exp(logits)
@@ -79,7 +80,7 @@ class MeshModel:
             x = bits[s:s + batch].astype(DTYPE)
             for layer in self.layers:
                 x, _ = layer.forward(x)
-            out.append((x @ self.onehot).argmax(axis=1))
+            out.append((np.ascontiguousarray(x) @ self.onehot).argmax(axis=1))
         return np.concatenate(out)
 
 
@@ -295,6 +296,7 @@ def _metrics(net: Netlist, raw: Netlist, model: MeshModel, split: _Split, datase
         "soft_validation_accuracy": soft_val,
         "soft_hard_gap": soft_val - accuracy["validation"],
         "temperature": model.temperature,
+        "trainer_backend": model.layers[0].backend,
         "nodes_before_pruning": [l.n_nodes for l in raw.layers],
         "nodes_after_pruning": [l.n_nodes for l in net.layers],
         "lut_inputs_before_pruning": int(sum(int(l.arity().sum()) for l in raw.layers)),
