@@ -14,8 +14,8 @@ register or multiplexer of its own. The flip-flop queue this replaces (shifting
 towards an output register with a skid register behind it) cost 293 LUT4 / 137 FF
 on the default digits model, a LUT or two per stored bit; this costs 43 LUT4 / 38 FF
 and one block RAM, at the same 100.14 MHz on seeds 1-5 (``lutmesh report --seeds
-5``). An earlier block-RAM ring (60.8 MHz) compared binary pointers; nothing is
-compared here:
+5``). (An earlier block-RAM ring, measured at 60.8 MHz before the two-level work,
+was not kept.) No path is more than two LUTs deep, and nothing is compared:
 
 * how many results the buffer holds (the ring and the output register) is a
   thermometer count: a flip-flop per place, a first-level LUT each, and one shared
@@ -110,8 +110,8 @@ class ResultBuffer(wiring.Component):
         # ports made once here, not per elaboration (each call would add a port).
         # No address is read and written on one edge: a read takes the head, a write
         # lands as many places behind it as the ring holds, fewer than 2**n - 1
-        # (proved in tests/test_hdl_formal.py; transparency or Yosys's check would
-        # add a bypass multiplexer for nothing).
+        # (proved in tests/test_hdl_formal.py). ``no_rw_check`` tells Yosys so: without
+        # it, it emulated the collision with a registered bypass (+15 FF, +7 LUT4).
         self._write = self.ring.write_port()
         self._read = self.ring.read_port(domain="sync", transparent_for=())
         super().__init__({
