@@ -108,9 +108,10 @@ class Inference(wiring.Component):
 
         # Results wait in the output buffer; the credit counter guarantees it never
         # overflows. Measured on the default digits model (iCE40 / ECP5 MHz): a
-        # block-RAM ring 60.8 / 167.0, Amaranth's SyncFIFOBuffered 76.3 / 193.1 (its
-        # full check was the iCE40 critical path), a flip-flop/LUT-RAM ring with a
-        # binary write pointer 75.7 / 261.4; see ResultBuffer for what is used now.
+        # block-RAM ring 60.8 / 167.0 (before every path was kept to two LUT levels),
+        # Amaranth's SyncFIFOBuffered 76.3 / 193.1 (its full check was the iCE40
+        # critical path), a flip-flop/LUT-RAM ring with a binary write pointer
+        # 75.7 / 261.4; see ResultBuffer for what is used now (a block-RAM ring again).
         m.submodules.output_buffer = buffer = ResultBuffer(
             output_layout(self.readout, self._with_scores), self.capacity)
         m.d.comb += [buffer.i.valid.eq(valid[-1]), buffer.i.payload.cls.eq(readout.cls)]

@@ -17,7 +17,7 @@ from amaranth.hdl import Assert, Assume, Cover
 from amaranth.hdl._ast import AnySeq
 
 from lutmesh.hdl.credits import CreditCounter
-from lutmesh.hdl.result_buffer import ResultBuffer
+from lutmesh.hdl.result_buffer import ResultBuffer, lfsr_step
 
 from formal_bench import run_sby
 
@@ -91,23 +91,32 @@ class StreamSpec(Elaboratable):
         up, down = credits.moves & credits.came, credits.moves & ~credits.came
         m.d.comb += Assert(_popcount(count) + up == held + down)
         m.d.comb += Assert(credits.came == valid[0])
-        tail = Cat(~buffer.queued, buffer.tail)
-        m.d.comb += Assert(_popcount(tail) == 1)
-        waiting = Signal(4)
-        for k in range(len(tail)):
-            with m.If(tail[k]):
-                m.d.comb += waiting.eq(k)
-        in_buffer = waiting + buffer.skid_valid + buffer.o.valid
-        m.d.comb += Assert(buffer.shift == (buffer.queued & ~buffer.skid_valid))
-        m.d.comb += Assert(~buffer.skid_valid | buffer.o.valid)
+        queue = buffer.held  # thermometer: results in the ring and the output register
+        m.d.comb += [Assert(~queue[k + 1] | queue[k]) for k in range(len(queue) - 1)]
+        m.d.comb += Assert(buffer.out_valid | ~queue[1])  # an empty output is refilled
+        m.d.comb += Assert(~buffer.out_valid | queue[0])
+        in_buffer = _popcount(queue)
         m.d.comb += Assert(held == _popcount(valid) + in_buffer)
-        # the data: every result held is the sequence number its place says
-        with m.If(buffer.skid_valid):
-            m.d.comb += Assert(buffer.skid == (taken + 1)[:SEQ])
-        ahead = buffer.o.valid + buffer.skid_valid
-        for k, entry in enumerate(buffer.entries):
-            with m.If(waiting > k):
-                m.d.comb += Assert(entry == (taken + ahead + k)[:SEQ])
+        in_ring = Signal(4)
+        m.d.comb += in_ring.eq(in_buffer - buffer.out_valid)
+        # the ring only reads its head while it holds a result, and a write never lands
+        # there then (what the memory's no_rw_check attribute promises synthesis)
+        with m.If(in_ring != 0):
+            m.d.comb += Assert(buffer.write_addr != buffer.read_addr)
+        # the tail is the head stepped once per result in the ring (never from the
+        # LFSR's all-ones state, which steps to itself), and the data: every result
+        # held is the sequence number its place says
+        m.d.comb += Assert(~buffer.read_addr.all())
+        addr = buffer.read_addr
+        for k in range(len(queue)):
+            with m.If(in_ring == k):
+                m.d.comb += Assert(buffer.write_addr == addr)
+            if k + 1 < len(queue):
+                peek = buffer.ring.read_port(domain="comb")
+                m.d.comb += peek.addr.eq(addr)
+                with m.If(in_ring > k):
+                    m.d.comb += Assert(peek.data == (taken + buffer.out_valid + k)[:SEQ])
+            addr = lfsr_step(addr)
         for k in range(PIPE):
             with m.If(valid[k]):
                 later = _popcount(valid[k + 1:]) if k + 1 < PIPE else 0

@@ -1,10 +1,11 @@
-"""ResultBuffer alone: order, no loss, its latency, and the shift-flag invariant."""
+"""ResultBuffer alone: order, no loss, its latency, its thermometer count and its
+LFSR addresses."""
 
 import numpy as np
 import pytest
 from amaranth import unsigned
 
-from lutmesh.hdl.result_buffer import ResultBuffer
+from lutmesh.hdl.result_buffer import _TAPS, ResultBuffer, lfsr_bits
 
 from hdl_bench import run_simulation
 
@@ -35,15 +36,17 @@ def run_buffer(capacity, n, write_p, ready_p, seed, *, writer_capacity=None):
                 got.append(payload)
             if len(got) == n:
                 return
-            # the shift flip-flop is the registered form of "queued, skid empty"
-            invariant.append(ctx.get(dut.shift) ==
-                             (ctx.get(dut.queued) and not ctx.get(dut.skid_valid)))
+            # the count is a thermometer code, and the buffer holds at most one result
+            # while the output register is empty (it is read on the next edge)
+            count = f"{ctx.get(dut.held):0{capacity}b}"
+            invariant.append("10" not in count and
+                             (ctx.get(dut.out_valid) or count.count("1") <= 1))
 
     run_simulation(dut, bench)
     return got, invariant
 
 
-@pytest.mark.parametrize("capacity", [3, 4, 7, 27])
+@pytest.mark.parametrize("capacity", [2, 3, 4, 7, 27])
 @pytest.mark.parametrize("write_p, ready_p", [(1.0, 1.0), (0.9, 0.3), (0.3, 0.9), (0.7, 0.6)])
 def test_every_result_comes_out_once_in_order(capacity, write_p, ready_p):
     n = 300
@@ -77,6 +80,22 @@ def test_a_result_is_offered_after_two_edges():
     assert seen[:2] == [0, 1] and ResultBuffer.LATENCY == 2
 
 
-def test_capacity_below_three_is_refused():
-    with pytest.raises(ValueError, match="capacity = 2"):
-        ResultBuffer(unsigned(4), 2)
+def test_capacity_below_two_is_refused():
+    with pytest.raises(ValueError, match="capacity = 1"):
+        ResultBuffer(unsigned(4), 1)
+
+
+@pytest.mark.parametrize("n", sorted(_TAPS))
+def test_each_lfsr_visits_every_state_but_all_ones_from_zero(n):
+    a, b = _TAPS[n]
+    state, seen = 0, []
+    while state not in seen:
+        seen.append(state)
+        feedback = 1 ^ (state >> (a - 1) & 1) ^ (state >> (b - 1) & 1)
+        state = (state << 1 | feedback) & (2 ** n - 1)
+    assert state == 0 and len(seen) == 2 ** n - 1 and 2 ** n - 1 not in seen
+
+
+def test_the_ring_has_a_place_for_every_result_it_can_hold():
+    assert [lfsr_bits(places) for places in (1, 3, 4, 26, 31, 32, 127, 128)] == \
+        [2, 2, 3, 5, 5, 6, 7, 9]
