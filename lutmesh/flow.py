@@ -161,12 +161,14 @@ def plan_flow(args: argparse.Namespace, options: dict | None = None):
     ``options`` are training options applied over ``--config`` (a sweep's trial
     values); checking them here lets a sweep reject a bad space before it starts.
     """
+    from .datasets import load_dataset
     from .report.cli import parse_targets
     from .train.config import load_config
 
     targets = parse_targets(args.target) if args.target else []
-    return (load_config(args.config, preset=args.preset, **{"seed": args.seed, **(options or {})}),
-            targets)
+    data = load_dataset(args.dataset, data_dir=args.data_dir)  # its shape picks defaults
+    return (load_config(args.config, preset=args.preset, data=data,
+                        **{"seed": args.seed, **(options or {})}), targets)
 
 
 def run_stages(args: argparse.Namespace, options: dict | None = None, *,

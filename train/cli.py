@@ -52,12 +52,17 @@ def run_train(args: argparse.Namespace) -> int:
     from .config import load_config
     from .trainer import fit
 
+    from .defaults import shape_defaults
+
     overrides = {name: getattr(args, name) for name in _OPTIONS}
-    config = load_config(args.config, preset=args.preset, seed=args.seed, **overrides)
-    config = config.replace(progress=not args.quiet)
     dataset = load_dataset(args.dataset, data_dir=args.data_dir, label_column=args.label_column)
+    config = load_config(args.config, preset=args.preset, data=dataset, seed=args.seed,
+                         **overrides)
+    config = config.replace(progress=not args.quiet)
     print(f"dataset {dataset.name}: {len(dataset.X_train)} train / {len(dataset.X_test)} test, "
           f"{dataset.n_features} features, {dataset.n_classes} classes")
+    print(f"defaults for {shape_defaults(dataset)[1]}; model: layers {config.layers}, "
+          f"K={config.lut_inputs}, radius {'global' if config.radius is None else config.radius}")
     result = fit(dataset, config)
     net, m = result.netlist, result.metrics
     metrics_path = save_trained(result, args.out, args.dataset)

@@ -114,13 +114,19 @@ PRESETS: dict[str, dict] = {
 }
 
 
-def load_config(path: str | Path | None = None, preset: str | None = None,
-                **overrides) -> TrainConfig:
-    """Defaults, then the preset, then the TOML file (a flat table or a [train]
-    table), then overrides."""
+def load_config(path: str | Path | None = None, preset: str | None = None, *,
+                data=None, **overrides) -> TrainConfig:
+    """Defaults, then those the data's shape calls for (``data``, a Dataset:
+    :func:`.defaults.shape_defaults`), then the preset, then the TOML file (a flat table
+    or a [train] table), then overrides."""
     if preset is not None and preset not in PRESETS:
         raise ConfigError(f"preset {preset!r}: expected one of {', '.join(PRESETS)}")
-    values = dict(PRESETS.get(preset or "default", {}))
+    values = {}
+    if data is not None:
+        from .defaults import shape_defaults
+
+        values.update(shape_defaults(data)[0])
+    values.update(PRESETS.get(preset or "default", {}))
     if path is not None:
         path = Path(path)
         data = read_toml(path)

@@ -143,6 +143,7 @@ def fit(dataset: Dataset | str, config: TrainConfig | None = None, *,
         on_epoch=None) -> TrainResult:
     """Like :func:`train`, with the full metrics, the unpruned netlist and the model.
 
+    Without a ``config``, the defaults follow the data's shape (:mod:`.defaults`).
     ``on_epoch(record)``, if given, is called after every epoch with its
     ``{"epoch", "loss", "val_hard_accuracy"}`` (a sweep's scheduler listens here).
     Deterministic: the same dataset, config and seed give identical netlist arrays.
@@ -151,7 +152,10 @@ def fit(dataset: Dataset | str, config: TrainConfig | None = None, *,
         from ..datasets import load_dataset
 
         dataset = load_dataset(dataset)
-    config = config or TrainConfig()
+    if config is None:
+        from .config import load_config
+
+        config = load_config(data=dataset)
     t0 = time.perf_counter()
     rng = np.random.default_rng(config.seed)
     if config.layer_specs[-1].n_nodes < dataset.n_classes:
