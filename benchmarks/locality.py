@@ -27,8 +27,8 @@ from lutmesh.explain.circuits import AblatedModel
 from lutmesh.explain.measures import describe_circuit
 from lutmesh.explain.reference import l1_logistic
 from lutmesh.names import bit_names, layer_names
-from lutmesh.train import TrainConfig, fit
-from lutmesh.train.config import PRESETS
+from lutmesh.train import fit
+from lutmesh.train.config import load_config
 
 METRICS = ("nodes", "field", "edges", "literals", "wire_length", "balanced_accuracy_test")
 
@@ -46,8 +46,11 @@ def circuit_means(net, ds, tolerance: float, bound: str) -> dict:
 
 
 def run_one(ds, name, radius, k, preset, seed, tolerance, bound):
-    cfg = TrainConfig(**{**PRESETS.get(preset, {}), "radius": radius, "lut_inputs": k,
-                         "seed": seed, "progress": False})
+    # the data's shape defaults first (MNIST-1D's recipe, Fashion-MNIST's layers), as
+    # `lutmesh train` applies them, then the preset, then this row's radius and K
+    cfg = load_config(preset=preset, data=ds, radius="global" if radius is None else radius,
+                      lut_inputs=k, seed=seed,
+                      progress=False)
     t0 = time.perf_counter()
     net = fit(ds, cfg).netlist
     acc = float((net.predict(np.asarray(ds.X_test, float)) == ds.y_test).mean())
