@@ -35,15 +35,23 @@ def test_signals_get_the_mnist1d_recipe():
     assert options["lut_inputs"] == 6 and options["radius"] == 3
 
 
-@pytest.mark.parametrize("rows, hidden", [(100, 256), (16_000, 1024), (1_000_000, 2048)])
+@pytest.mark.parametrize("rows, hidden", [(100, 512), (16_000, 1024), (1_000_000, 2048)])
 def test_tables_get_global_wiring_sized_by_rows(rows, hidden):
     options, why = shape_defaults(synthetic(rows, 16, 26) if rows < 50_000 else
                                   Dataset("big", np.zeros((rows, 2)), np.arange(rows) % 2,
                                           np.zeros((2, 2)), np.arange(2), ("a", "b"),
                                           ("x", "y")))
     classes = 26 if rows < 50_000 else 2
-    assert options == {"layers": f"1x{hidden},1x{64 * classes}", "radius": None}
+    voters = 64 * classes if classes == 26 else 640  # at least 640 voters in all
+    assert options == {"layers": f"1x{hidden},1x{voters}", "radius": None}
     assert "global" in why
+
+
+@pytest.mark.parametrize("classes, voters", [(3, 640), (2, 640), (10, 640), (11, 704)])
+def test_tables_get_64_voters_per_class_and_at_least_640(classes, voters):
+    options, why = shape_defaults(synthetic(100, 5, classes))
+    assert options["layers"] == f"1x512,1x{voters}"
+    assert f"{voters} voters" in why
 
 
 def test_preset_file_and_options_override_the_shape_defaults(tmp_path):
@@ -61,4 +69,4 @@ def test_train_cli_says_which_default_it_chose(tmp_path, capsys):
                  "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "defaults for a table (142 rows, 13 features, 3 classes): global wiring" in out
-    assert "model: layers 1x256,1x192, K=4, radius global" in out
+    assert "model: layers 1x512,1x640, K=4, radius global" in out
