@@ -49,8 +49,7 @@ def run_one(ds, name, radius, k, preset, seed, tolerance, bound):
     # the data's shape defaults first (MNIST-1D's recipe, Fashion-MNIST's layers), as
     # `lutmesh train` applies them, then the preset, then this row's radius and K
     cfg = load_config(preset=preset, data=ds, radius="global" if radius is None else radius,
-                      lut_inputs=k, seed=seed,
-                      progress=False)
+                      lut_inputs=k, seed=seed, progress=False)
     t0 = time.perf_counter()
     net = fit(ds, cfg).netlist
     acc = float((net.predict(np.asarray(ds.X_test, float)) == ds.y_test).mean())
