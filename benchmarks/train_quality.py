@@ -24,7 +24,7 @@ from lutmesh.train.config import load_config
 CONFIGS = {
     "digits": {"default (K=4)": {}, "K=6 8x8x4,4x4x30": dict(lut_inputs=6, layers="8x8x4,4x4x30"),
                "global (K=4)": dict(radius="global")},
-    "mnist1d": {"default (K=6, radius 3)": {}, "global": dict(radius="global")},
+    "mnist1d": {"default (K=6, global)": {}, "radius 3": dict(radius=3)},
 }
 
 

@@ -31,8 +31,8 @@ def test_large_images_get_local_layers_halving_the_grid():
 
 def test_signals_get_the_mnist1d_recipe():
     options, _ = shape_defaults(synthetic(50, 40, 10, (1, 40)))
-    assert options["layers"] == "1x40x32,1x20x32,1x10x200"
-    assert options["lut_inputs"] == 6 and options["radius"] == 3
+    assert options["layers"] == "1x40x48,1x20x48,1x10x240"
+    assert options["lut_inputs"] == 6 and options["radius"] is None
 
 
 @pytest.mark.parametrize("rows, hidden", [(100, 512), (16_000, 1024), (1_000_000, 2048)])
