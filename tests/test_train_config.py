@@ -27,6 +27,8 @@ def test_bad_values_name_the_option(name, value, message):
 def test_out_of_range_values_are_refused_at_construction():
     with pytest.raises(ConfigError, match="patience = 0: expected >= 1"):
         TrainConfig(patience=0)
+    with pytest.raises(ConfigError, match="lut_budget = 0: expected >= 1"):
+        TrainConfig(lut_budget=0)
     with pytest.raises(ConfigError, match="layers: '4x0'"):
         TrainConfig(layers="4x0").layer_specs
 

@@ -24,6 +24,10 @@ _OPTIONS = {
     "validation_fraction": (float, "share of training data held out for early stopping"),
     "patience": (int, "epochs without validation gain before stopping"),
     "augment_shift": (int, "random image shifts of up to N pixels while training"),
+    "lut_budget": (int, "scale every layer's channels down by one factor until the "
+                        "estimated iCE40 LUT4 count (encoder, nodes, readout) fits N "
+                        "(an UP5K has 5,280 logic cells; flip-flops alone take some: "
+                        "about 3,900 LUT4s fill one)"),
 }
 
 
@@ -75,6 +79,10 @@ def run_train(args: argparse.Namespace) -> int:
     print(f"accuracy (exported netlist): train {100 * acc['train']:.2f}%  validation "
           f"{100 * acc['validation']:.2f}%  test {100 * acc['test']:.2f}%   "
           f"soft-hard gap {100 * m['soft_hard_gap']:+.2f} pt")
+    if "budget" in m:
+        b = m["budget"]
+        print(f"sized for {b['lut_budget']} iCE40 LUT4s: layers {b['layers']} "
+              f"(estimated {b['estimate']['total']} LUT4s before pruning)")
     print(f"trained in {m['train_seconds']:.1f} s (best epoch {m['best_epoch']} of "
           f"{m['epochs_run']})")
     print(f"wrote {args.out} and {metrics_path}")

@@ -163,16 +163,19 @@ def fit(dataset: Dataset | str, config: TrainConfig | None = None, *,
                           f"fewer than the {dataset.n_classes} classes")
     split = _validation_split(dataset, config)
     quantizer, encoder = _fit_encoding(dataset, config, split.X_fit)
-    model, geometry = _build_model(encoder, dataset.n_classes, config, rng)
-    best_epoch, history = _train_epochs(model, split, dataset, config, rng,
+    sized, budget = _fit_budget(config, encoder.n_bits, dataset.n_classes)
+    model, geometry = _build_model(encoder, dataset.n_classes, sized, rng)
+    best_epoch, history = _train_epochs(model, split, dataset, sized, rng,
                                         lambda Xr: encoder(quantizer(Xr)).astype(DTYPE),
                                         on_epoch)
     train_seconds = time.perf_counter() - t0
-    raw = _export(model, geometry, quantizer, encoder, dataset, config)
+    raw = _export(model, geometry, quantizer, encoder, dataset, sized)
     net = simplify(raw)
     metrics = _metrics(net, raw, model, split, dataset, config, encoder, quantizer)
     metrics.update(best_epoch=best_epoch, epochs_run=len(history),
                    train_seconds=round(train_seconds, 2), history=history)
+    if budget is not None:
+        metrics["budget"] = budget
     info = {k: metrics[k] for k in ("dataset", "seed", "config", "accuracy", "nodes",
                                     "train_seconds", "soft_hard_gap", "nodes_before_pruning",
                                     "nodes_after_pruning")}
@@ -211,6 +214,23 @@ def _fit_encoding(dataset: Dataset, config: TrainConfig, X_fit: np.ndarray):
     if encoder.n_bits == 0:
         raise DataError(f"{dataset.name}: every feature is constant on the training data")
     return quantizer, encoder
+
+
+def _fit_budget(config: TrainConfig, encoded_bits: int, n_classes: int):
+    """``(config to train, budget record or None)``: with a ``lut_budget``, the layers
+    scaled down to fit it (:func:`lutmesh.cost.scale_layers_to_budget`). The record
+    keeps the requested config in ``metrics.json`` and the layers trained beside it."""
+    if config.lut_budget is None:
+        return config, None
+    from ..cost import scale_layers_to_budget
+
+    try:
+        layers, estimate = scale_layers_to_budget(config.layer_specs, config.lut_inputs,
+                                                  encoded_bits, n_classes, config.lut_budget)
+    except ValueError as exc:
+        raise ConfigError(f"lut_budget = {config.lut_budget}: {exc}") from None
+    return (config.replace(layers=layers),
+            {"lut_budget": config.lut_budget, "layers": layers, "estimate": estimate})
 
 
 def _build_model(encoder, n_classes: int, config: TrainConfig, rng):

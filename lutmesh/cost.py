@@ -1,0 +1,92 @@
+"""What a model will cost on an iCE40, estimated before it is trained.
+
+``lutmesh report`` counts LUT4s exactly, by synthesising the emitted core; that takes a
+trained netlist and a Yosys run. Sizing a model to a budget (``lutmesh train
+--lut-budget``) needs the count before training, so this module estimates it from the
+layer sizes alone, with per-part costs measured by ``synth_ice40`` on this project's
+own cores (seed 0, digits unless stated):
+
+* a node of K <= 4 inputs is one LUT4 (layer 0 of the default: 494 nodes, 490 LUT4s);
+  K = 5 about 2.7 and K = 6 about 5.3 (digits at K = 5 and K = 6, readout and encoder
+  taken off); K = 7 and 8 are extrapolated, doubling per input, as a LUT4 tree grows;
+* the readout (popcount and argmax, ``hdl/readout.py``) about 2.07 LUT4s per voter
+  plus 5.6 per class: fitted to 160, 320, 560 and 640 voters for ten classes
+  (387, 705, 1,165, 1,379 LUT4s; the fit is within 4% of each);
+* the encoder 1.37 LUT4s per encoded bit (237 for digits' 173 bits of 5-bit features);
+* the output buffer, credit counter and control 76 LUT4s.
+
+Before training every node counts; pruning then removes those nobody reads, so the
+estimate errs high: 2,582 for the digits default, which synthesises to 2,527 (2,846
+for the earlier ``8x8x8,4x4x40``: 2,824).
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["NODE_LUT4", "estimate_ice40_luts", "scale_layers_to_budget"]
+
+NODE_LUT4 = {2: 1.0, 3: 1.0, 4: 1.0, 5: 2.7, 6: 5.3, 7: 10.6, 8: 21.2}
+READOUT_PER_VOTER = 2.07
+READOUT_PER_CLASS = 5.6
+ENCODER_PER_BIT = 1.37
+FIXED = 76
+
+
+def estimate_ice40_luts(layer_nodes: list[int], lut_inputs: int, encoded_bits: int,
+                        n_classes: int) -> dict[str, int]:
+    """Estimated iCE40 LUT4s by part, and ``"total"``, of a core with these sizes."""
+    parts = {
+        "encoder": ENCODER_PER_BIT * encoded_bits,
+        "nodes": NODE_LUT4[lut_inputs] * sum(layer_nodes),
+        "readout": READOUT_PER_VOTER * layer_nodes[-1] + READOUT_PER_CLASS * n_classes,
+        "fixed": FIXED,
+    }
+    out = {name: int(round(v)) for name, v in parts.items()}
+    out["total"] = sum(out.values())
+    return out
+
+
+def _scaled(specs, factor: float, n_classes: int) -> list[tuple[int, int, int]]:
+    """Every layer's channels times ``factor`` (at least one; the last layer keeps at
+    least one voter per class)."""
+    out = []
+    for i, spec in enumerate(specs):
+        channels = max(1, math.floor(spec.channels * factor))
+        if i == len(specs) - 1:
+            channels = max(channels, math.ceil(n_classes / (spec.rows * spec.cols)))
+        out.append((spec.rows, spec.cols, channels))
+    return out
+
+
+def scale_layers_to_budget(specs, lut_inputs: int, encoded_bits: int, n_classes: int,
+                           budget: int) -> tuple[str, dict[str, int]]:
+    """``(layers, estimate)``: the layers with every layer's channels scaled down by one
+    common factor, the largest whose estimate fits ``budget``; unchanged if they fit.
+
+    One factor for all layers keeps the model's shape, which was chosen for the data;
+    on digits, trading hidden nodes for voters or back lost accuracy in both directions
+    (README, training section). Raises ``ValueError`` if even one channel per layer
+    does not fit.
+    """
+    def estimate(layers):
+        return estimate_ice40_luts([r * c * ch for r, c, ch in layers], lut_inputs,
+                                   encoded_bits, n_classes)
+
+    def spell(layers):
+        return ",".join(f"{r}x{c}x{ch}" for r, c, ch in layers)
+
+    full = _scaled(specs, 1.0, n_classes)
+    if estimate(full)["total"] <= budget:
+        return spell(full), estimate(full)
+    smallest = _scaled(specs, 0.0, n_classes)
+    if estimate(smallest)["total"] > budget:
+        raise ValueError(f"even {spell(smallest)} needs ~{estimate(smallest)['total']} "
+                         f"iCE40 LUT4s, more than the budget of {budget}")
+    low, high = 0.0, 1.0  # low fits, high does not
+    for _ in range(40):
+        mid = (low + high) / 2
+        low, high = (mid, high) if estimate(_scaled(specs, mid, n_classes))["total"] <= budget \
+            else (low, mid)
+    best = _scaled(specs, low, n_classes)
+    return spell(best), estimate(best)

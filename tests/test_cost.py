@@ -1,0 +1,60 @@
+"""The iCE40 cost estimate, and training to a LUT4 budget against a real synthesis."""
+
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from lutmesh.cost import estimate_ice40_luts, scale_layers_to_budget
+from lutmesh.train.wiring import parse_layers
+
+
+def test_estimate_adds_its_parts_and_grows_with_k():
+    est = estimate_ice40_luts([512, 560], 4, 173, 10)
+    assert est["total"] == est["encoder"] + est["nodes"] + est["readout"] + est["fixed"]
+    assert est["nodes"] == 1072
+    assert estimate_ice40_luts([512, 560], 6, 173, 10)["nodes"] > 5 * 1072
+
+
+def test_layers_that_fit_are_kept():
+    layers, est = scale_layers_to_budget(parse_layers("8x8x8,4x4x35"), 4, 173, 10, 5280)
+    assert layers == "8x8x8,4x4x35" and est["total"] <= 5280
+
+
+@pytest.mark.parametrize("budget", [2200, 1500, 900])
+def test_layers_shrink_by_one_factor_to_the_largest_that_fits(budget):
+    specs = parse_layers("8x8x8,4x4x35")
+    layers, est = scale_layers_to_budget(specs, 4, 173, 10, budget)
+    assert est["total"] <= budget
+    channels = [s.channels for s in parse_layers(layers)]
+    assert all(c < 8 for c in channels[:1]) and channels[1] < 35
+    # one more channel in the last layer would not fit
+    bigger = [s.rows * s.cols * s.channels for s in parse_layers(layers)]
+    bigger[-1] += 16
+    assert estimate_ice40_luts(bigger, 4, 173, 10)["total"] > budget or channels[1] == 35
+
+
+def test_a_budget_nothing_fits_is_refused():
+    with pytest.raises(ValueError, match="even 8x8x1,4x4x1 needs"):
+        scale_layers_to_budget(parse_layers("8x8x8,4x4x35"), 4, 173, 10, 100)
+
+
+@pytest.mark.slow
+def test_a_model_trained_to_a_budget_synthesises_within_it():
+    """The estimate against Yosys: digits sized for 1,500 LUT4s lands at 1,413 here."""
+    from lutmesh.hdl.emit import emit_verilog
+    from lutmesh.report.synth import synthesize
+    from lutmesh.report.targets import get_target
+    from lutmesh.train.config import load_config
+    from lutmesh.train.trainer import fit
+    from lutmesh.datasets import load_dataset
+
+    data = load_dataset("digits")
+    result = fit(data, load_config(data=data, lut_budget=1500, progress=False))
+    assert result.metrics["budget"]["layers"] != "8x8x8,4x4x35"
+    assert result.metrics["config"]["layers"] == "8x8x8,4x4x35"  # what was asked for
+    with tempfile.TemporaryDirectory() as work:
+        core, manifest = emit_verilog(result.netlist, Path(work) / "rtl")
+        synth = synthesize(core, manifest, get_target("ice40-up5k"), Path(work) / "synth",
+                           log=lambda _: None)
+    assert 0.85 * 1500 <= synth.totals["luts"] <= 1500
