@@ -12,32 +12,45 @@ own cores (seed 0, digits unless stated):
 * the readout (popcount and argmax, ``hdl/readout.py``) about 2.07 LUT4s per voter
   plus 5.6 per class: fitted to 160, 320, 560 and 640 voters for ten classes
   (387, 705, 1,165, 1,379 LUT4s; the fit is within 4% of each);
-* the encoder 1.37 LUT4s per encoded bit (237 for digits' 173 bits of 5-bit features);
+* an encoded bit (one threshold of one feature) by its feature's width: one LUT4 up to
+  4 bits (a truth table), 1.37 at 5 bits (237 for digits' 173 bits), and almost none
+  wider, where a compare with a constant maps to a carry chain (Fashion-MNIST's 8-bit
+  pixels: 604 bits in 15 LUT4s; the chains' cells are counted as carries);
 * the output buffer, credit counter and control 76 LUT4s.
 
-Before training every node counts; pruning then removes those nobody reads, so the
+Before training every node counts and pruning then removes those nobody reads, so the
 estimate errs high: 2,582 for the digits default, which synthesises to 2,527 (2,846
-for the earlier ``8x8x8,4x4x40``: 2,824).
+for the earlier ``8x8x8,4x4x40``: 2,824). The first layer reads at most K bits per
+node, so at most that many encoded bits are counted.
 """
 
 from __future__ import annotations
 
 import math
 
-__all__ = ["NODE_LUT4", "estimate_ice40_luts", "scale_layers_to_budget"]
+__all__ = ["NODE_LUT4", "encoder_lut4_per_bit", "estimate_ice40_luts", "scale_layers_to_budget"]
 
 NODE_LUT4 = {2: 1.0, 3: 1.0, 4: 1.0, 5: 2.7, 6: 5.3, 7: 10.6, 8: 21.2}
 READOUT_PER_VOTER = 2.07
 READOUT_PER_CLASS = 5.6
-ENCODER_PER_BIT = 1.37
+ENCODER_LUT4_BY_WIDTH = {1: 1.0, 2: 1.0, 3: 1.0, 4: 1.0, 5: 1.37}
+ENCODER_LUT4_WIDE = 0.03  # wider than 5 bits: a carry chain
+
+
+def encoder_lut4_per_bit(width: int) -> float:
+    """LUT4s of one thermometer bit of a ``width``-bit feature."""
+    return ENCODER_LUT4_BY_WIDTH.get(int(width), ENCODER_LUT4_WIDE)
 FIXED = 76
 
 
-def estimate_ice40_luts(layer_nodes: list[int], lut_inputs: int, encoded_bits: int,
+def estimate_ice40_luts(layer_nodes: list[int], lut_inputs: int, bit_widths,
                         n_classes: int) -> dict[str, int]:
-    """Estimated iCE40 LUT4s by part, and ``"total"``, of a core with these sizes."""
+    """Estimated iCE40 LUT4s by part, and ``"total"``, of a core with these sizes;
+    ``bit_widths``: each encoded bit's feature width."""
+    bit_widths = list(bit_widths)
+    read = min(1.0, lut_inputs * layer_nodes[0] / max(1, len(bit_widths)))
     parts = {
-        "encoder": ENCODER_PER_BIT * encoded_bits,
+        "encoder": read * sum(encoder_lut4_per_bit(w) for w in bit_widths),
         "nodes": NODE_LUT4[lut_inputs] * sum(layer_nodes),
         "readout": READOUT_PER_VOTER * layer_nodes[-1] + READOUT_PER_CLASS * n_classes,
         "fixed": FIXED,
@@ -59,7 +72,7 @@ def _scaled(specs, factor: float, n_classes: int) -> list[tuple[int, int, int]]:
     return out
 
 
-def scale_layers_to_budget(specs, lut_inputs: int, encoded_bits: int, n_classes: int,
+def scale_layers_to_budget(specs, lut_inputs: int, bit_widths, n_classes: int,
                            budget: int) -> tuple[str, dict[str, int]]:
     """``(layers, estimate)``: the layers with every layer's channels scaled down by one
     common factor, the largest whose estimate fits ``budget``; unchanged if they fit.
@@ -71,7 +84,7 @@ def scale_layers_to_budget(specs, lut_inputs: int, encoded_bits: int, n_classes:
     """
     def estimate(layers):
         return estimate_ice40_luts([r * c * ch for r, c, ch in layers], lut_inputs,
-                                   encoded_bits, n_classes)
+                                   bit_widths, n_classes)
 
     def spell(layers):
         return ",".join(f"{r}x{c}x{ch}" for r, c, ch in layers)

@@ -8,35 +8,43 @@ import pytest
 from lutmesh.cost import estimate_ice40_luts, scale_layers_to_budget
 from lutmesh.train.wiring import parse_layers
 
+DIGITS_BITS = [5] * 173  # the digits default's encoded bits, each of a 5-bit feature
+
 
 def test_estimate_adds_its_parts_and_grows_with_k():
-    est = estimate_ice40_luts([512, 560], 4, 173, 10)
+    est = estimate_ice40_luts([512, 560], 4, DIGITS_BITS, 10)
     assert est["total"] == est["encoder"] + est["nodes"] + est["readout"] + est["fixed"]
     assert est["nodes"] == 1072
-    assert estimate_ice40_luts([512, 560], 6, 173, 10)["nodes"] > 5 * 1072
+    assert estimate_ice40_luts([512, 560], 6, DIGITS_BITS, 10)["nodes"] > 5 * 1072
+
+
+def test_encoder_counts_bits_by_width_and_only_those_the_first_layer_can_read():
+    assert estimate_ice40_luts([100, 20], 4, [4] * 300, 2)["encoder"] == 300
+    assert estimate_ice40_luts([10, 20], 4, [4] * 300, 2)["encoder"] == 40  # 10 nodes x K
+    assert estimate_ice40_luts([100, 20], 4, [8] * 300, 2)["encoder"] < 10  # carry chains
 
 
 def test_layers_that_fit_are_kept():
-    layers, est = scale_layers_to_budget(parse_layers("8x8x8,4x4x35"), 4, 173, 10, 5280)
+    layers, est = scale_layers_to_budget(parse_layers("8x8x8,4x4x35"), 4, DIGITS_BITS, 10, 5280)
     assert layers == "8x8x8,4x4x35" and est["total"] <= 5280
 
 
 @pytest.mark.parametrize("budget", [2200, 1500, 900])
 def test_layers_shrink_by_one_factor_to_the_largest_that_fits(budget):
     specs = parse_layers("8x8x8,4x4x35")
-    layers, est = scale_layers_to_budget(specs, 4, 173, 10, budget)
+    layers, est = scale_layers_to_budget(specs, 4, DIGITS_BITS, 10, budget)
     assert est["total"] <= budget
     channels = [s.channels for s in parse_layers(layers)]
     assert all(c < 8 for c in channels[:1]) and channels[1] < 35
     # one more channel in the last layer would not fit
     bigger = [s.rows * s.cols * s.channels for s in parse_layers(layers)]
     bigger[-1] += 16
-    assert estimate_ice40_luts(bigger, 4, 173, 10)["total"] > budget or channels[1] == 35
+    assert estimate_ice40_luts(bigger, 4, DIGITS_BITS, 10)["total"] > budget or channels[1] == 35
 
 
 def test_a_budget_nothing_fits_is_refused():
     with pytest.raises(ValueError, match="even 8x8x1,4x4x1 needs"):
-        scale_layers_to_budget(parse_layers("8x8x8,4x4x35"), 4, 173, 10, 100)
+        scale_layers_to_budget(parse_layers("8x8x8,4x4x35"), 4, DIGITS_BITS, 10, 100)
 
 
 @pytest.mark.slow

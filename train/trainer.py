@@ -163,7 +163,7 @@ def fit(dataset: Dataset | str, config: TrainConfig | None = None, *,
                           f"fewer than the {dataset.n_classes} classes")
     split = _validation_split(dataset, config)
     quantizer, encoder = _fit_encoding(dataset, config, split.X_fit)
-    sized, budget = _fit_budget(config, encoder.n_bits, dataset.n_classes)
+    sized, budget = _fit_budget(config, quantizer.bits[encoder.bit_feature], dataset.n_classes)
     model, geometry = _build_model(encoder, dataset.n_classes, sized, rng)
     best_epoch, history = _train_epochs(model, split, dataset, sized, rng,
                                         lambda Xr: encoder(quantizer(Xr)).astype(DTYPE),
@@ -216,7 +216,7 @@ def _fit_encoding(dataset: Dataset, config: TrainConfig, X_fit: np.ndarray):
     return quantizer, encoder
 
 
-def _fit_budget(config: TrainConfig, encoded_bits: int, n_classes: int):
+def _fit_budget(config: TrainConfig, bit_widths, n_classes: int):
     """``(config to train, budget record or None)``: with a ``lut_budget``, the layers
     scaled down to fit it (:func:`lutmesh.cost.scale_layers_to_budget`). The record
     keeps the requested config in ``metrics.json`` and the layers trained beside it."""
@@ -226,7 +226,7 @@ def _fit_budget(config: TrainConfig, encoded_bits: int, n_classes: int):
 
     try:
         layers, estimate = scale_layers_to_budget(config.layer_specs, config.lut_inputs,
-                                                  encoded_bits, n_classes, config.lut_budget)
+                                                  bit_widths, n_classes, config.lut_budget)
     except ValueError as exc:
         raise ConfigError(f"lut_budget = {config.lut_budget}: {exc}") from None
     return (config.replace(layers=layers),
