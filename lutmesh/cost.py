@@ -35,12 +35,12 @@ READOUT_PER_VOTER = 2.07
 READOUT_PER_CLASS = 5.6
 ENCODER_LUT4_BY_WIDTH = {1: 1.0, 2: 1.0, 3: 1.0, 4: 1.0, 5: 1.37}
 ENCODER_LUT4_WIDE = 0.03  # wider than 5 bits: a carry chain
+FIXED = 76  # output buffer, credit counter, control
 
 
 def encoder_lut4_per_bit(width: int) -> float:
     """LUT4s of one thermometer bit of a ``width``-bit feature."""
     return ENCODER_LUT4_BY_WIDTH.get(int(width), ENCODER_LUT4_WIDE)
-FIXED = 76
 
 
 def estimate_ice40_luts(layer_nodes: list[int], lut_inputs: int, bit_widths,
