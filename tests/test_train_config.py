@@ -45,3 +45,14 @@ def test_to_dict_is_what_reuse_compares():
     d = TrainConfig(seed=3).to_dict()
     assert d["seed"] == 3 and "progress" not in d
     assert TrainConfig(seed=3, progress=False).to_dict() == d
+
+
+@pytest.mark.parametrize("value, expected", [(True, True), ("false", False), ("1", True),
+                                             ("off", False), (0, False)])
+def test_switches_take_true_and_false_spelled_any_usual_way(value, expected):
+    assert coerce("augment_flip", value) is expected
+
+
+def test_a_switch_refuses_other_words():
+    with pytest.raises(ConfigError, match="augment_flip = 'maybe': expected true or false"):
+        coerce("augment_flip", "maybe")

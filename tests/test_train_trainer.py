@@ -102,3 +102,33 @@ def test_train_cli_writes_netlist_and_metrics(tmp_path, capsys):
     assert metrics["nodes"] == net.n_nodes
     assert net.meta["accuracy"] == metrics["accuracy"]
     assert "test" in capsys.readouterr().out
+
+
+def test_mirror_index_reverses_each_image_row_and_leaves_signals_and_tables():
+    from lutmesh.train.trainer import _mirror_index
+
+    X = np.arange(2 * 6).reshape(2, 6)
+    np.testing.assert_array_equal(X[:, _mirror_index((2, 3))], [[2, 1, 0, 5, 4, 3],
+                                                                 [8, 7, 6, 11, 10, 9]])
+    assert _mirror_index((1, 40)) is None and _mirror_index(None) is None
+
+
+def test_mirrored_batches_mix_both_encodings_and_only_when_asked():
+    from lutmesh.train.trainer import _batch_bits, _mirror_index
+
+    mirror = _mirror_index((2, 2))
+    X = np.array([[1, 2, 3, 4]] * 64)
+    bits, mirrored = X * 10, X[:, mirror] * 10
+    idx = np.arange(64)
+    out = _batch_bits(X, bits, mirrored, idx, mirror, 0, (2, 2), None, None,
+                      np.random.default_rng(0))
+    flipped = (out == mirrored).all(axis=1)
+    assert 0 < flipped.sum() < 64 and ((out == bits).all(axis=1) | flipped).all()
+    plain = _batch_bits(X, bits, None, idx, None, 0, (2, 2), None, None, None)
+    np.testing.assert_array_equal(plain, bits)
+
+
+def test_flip_option_trains_and_changes_the_model(digits, result):
+    flipped = fit(digits, TrainConfig(**SMALL, candidates=3, augment_flip=True))
+    assert flipped.metrics["config"]["augment_flip"] is True
+    assert flipped.netlist.content_hash() != result.netlist.content_hash()

@@ -24,6 +24,7 @@ _OPTIONS = {
     "validation_fraction": (float, "share of training data held out for early stopping"),
     "patience": (int, "epochs without validation gain before stopping"),
     "augment_shift": (int, "random image shifts of up to N pixels while training"),
+    "augment_flip": (bool, "mirror a random half of every mini-batch left-right (images)"),
     "lut_budget": (int, "scale every layer's channels down by one factor until the "
                         "estimated iCE40 LUT4 count (encoder, nodes, readout) fits N "
                         "(an UP5K has 5,280 logic cells; flip-flops alone take some: "
@@ -47,7 +48,11 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     group = p.add_argument_group("model and training options (override --config)")
     for name, (kind, text) in _OPTIONS.items():
-        group.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, help=text)
+        flag = "--" + name.replace("_", "-")
+        if kind is bool:
+            group.add_argument(flag, dest=name, action="store_const", const=True, help=text)
+        else:
+            group.add_argument(flag, dest=name, type=kind, help=text)
 
 
 def run_train(args: argparse.Namespace) -> int:

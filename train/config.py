@@ -44,6 +44,7 @@ class TrainConfig:
     validation_fraction: float = 0.1
     patience: int = 15
     augment_shift: int = 0
+    augment_flip: bool = False
     lut_budget: int | None = None
     seed: int = 0
     progress: bool = field(default=True, compare=False)
@@ -101,8 +102,10 @@ def coerce(name: str, value):
             raise ConfigError(f"radius = {value!r}: expected an integer or 'global'") from None
     if name == "temperature" and value in (None, "auto"):
         return None
-    kind = {"layers": str, "progress": bool}.get(name)
+    kind = {"layers": str}.get(name)
     default = _FIELDS[name].default
+    if isinstance(default, bool):
+        return _coerce_bool(name, value)
     kind = kind or (float if isinstance(default, float) or name == "temperature" else int)
     if kind is int and isinstance(value, float) and not value.is_integer():
         raise ConfigError(f"{name} = {value!r}: expected an integer")
@@ -110,6 +113,17 @@ def coerce(name: str, value):
         return kind(value)
     except (TypeError, ValueError):
         raise ConfigError(f"{name} = {value!r}: expected {kind.__name__}") from None
+
+
+def _coerce_bool(name: str, value) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} = {value!r}: expected true or false")
 
 
 # Named starting points for ``lutmesh train --preset``; each value is measured in the

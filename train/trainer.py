@@ -117,6 +117,31 @@ def _shift_images(X: np.ndarray, shape: tuple, max_shift: int, rng: np.random.Ge
     return out.reshape(n, -1)
 
 
+def _mirror_index(shape: tuple | None) -> np.ndarray | None:
+    """Feature order of every image mirrored left-right (None for tables and signals:
+    a table's columns have no left and right, and a mirrored signal is another signal)."""
+    if shape is None or shape[0] == 1 or shape[1] == 1:
+        return None
+    rows, cols = shape
+    return np.arange(rows * cols).reshape(rows, cols)[:, ::-1].ravel()
+
+
+def _batch_bits(X_fit, bits_fit, bits_mirrored, idx, mirror, shift, shape, background,
+                encode, rng) -> np.ndarray:
+    """The encoded mini-batch, with a random half mirrored (``mirror``) and every image
+    shifted (``shift``) when those augmentations are on. Without shifts the mirrored
+    training set is encoded once, so mirroring costs a gather, not an encode."""
+    flip = rng.random(len(idx)) < 0.5 if mirror is not None else None
+    if not shift:
+        if flip is None:
+            return bits_fit[idx]
+        return np.where(flip[:, None], bits_mirrored[idx], bits_fit[idx])
+    X = X_fit[idx]
+    if flip is not None:
+        X = np.where(flip[:, None], X[:, mirror], X)
+    return encode(_shift_images(X, shape, shift, rng, background))
+
+
 def _readout_classes(n_last: int, n_classes: int) -> np.ndarray:
     """Class of every last-layer node: by channel, so each class sees the whole grid."""
     return np.arange(n_last) % n_classes
@@ -259,6 +284,8 @@ def _train_epochs(model: MeshModel, split: _Split, dataset: Dataset, config: Tra
     total_steps = steps_per_epoch * config.epochs
     shift = config.augment_shift if dataset.image_shape is not None else 0
     background = np.full(dataset.n_features, split.X_fit.min()) if shift else None
+    mirror = _mirror_index(dataset.image_shape) if config.augment_flip else None
+    bits_mirrored = encode(split.X_fit[:, mirror]) if mirror is not None and not shift else None
     best = (-1.0, None, 0)
     history = []
     bar = _progress(range(config.epochs), config.progress, f"train {dataset.name}")
@@ -267,8 +294,8 @@ def _train_epochs(model: MeshModel, split: _Split, dataset: Dataset, config: Tra
         losses = []
         for b in range(steps_per_epoch):
             idx = order[b * config.batch_size:(b + 1) * config.batch_size]
-            xb = (encode(_shift_images(split.X_fit[idx], dataset.image_shape, shift, rng,
-                                       background)) if shift else bits_fit[idx])
+            xb = _batch_bits(split.X_fit, bits_fit, bits_mirrored, idx, mirror, shift,
+                             dataset.image_shape, background, encode, rng)
             step = epoch * steps_per_epoch + b
             lr = config.learning_rate * 0.5 * (1 + math.cos(math.pi * step / total_steps))
             loss, grads = model.loss_and_grads(xb, split.y_fit[idx], config.length_cost)
