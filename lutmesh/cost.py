@@ -19,8 +19,9 @@ own cores (seed 0, digits unless stated):
 * the output buffer, credit counter and control 76 LUT4s.
 
 Before training every node counts and pruning then removes those nobody reads, so the
-estimate errs high: 2,582 for the digits default, which synthesises to 2,527 (2,846
-for the earlier ``8x8x8,4x4x40``: 2,824). The first layer reads at most K bits per
+estimate errs high: 2,177 for the digits default ``8x8x6,4x4x29``, which synthesises
+to 2,119 (2,582 for the earlier ``8x8x8,4x4x35``: 2,527; 2,846 for ``8x8x8,4x4x40``:
+2,824). The first layer reads at most K bits per
 node, so at most that many encoded bits are counted.
 """
 

@@ -43,8 +43,17 @@ def test_tables_get_global_wiring_sized_by_rows(rows, hidden):
                                           ("x", "y")))
     classes = 26 if rows < 50_000 else 2
     voters = 64 * classes if classes == 26 else 640  # at least 640 voters in all
-    assert options == {"layers": f"1x{hidden},1x{voters}", "radius": None}
+    assert options == {"layers": f"1x{hidden},1x{voters}", "radius": None,
+                       "candidates": 4, "epochs": 40, "patience": 15}
     assert "global" in why
+
+
+@pytest.mark.parametrize("data", [synthetic(50, 784, 10, (28, 28)), synthetic(50, 40, 10, (1, 40)),
+                                  synthetic(100, 5, 3)], ids=["image", "signal", "table"])
+def test_other_shapes_keep_the_trainer_settings_they_were_measured_with(data):
+    config = load_config(data=data)
+    assert config.candidates == 4 and config.candidates != TrainConfig().candidates
+    assert config.epochs != TrainConfig().epochs
 
 
 @pytest.mark.parametrize("classes, voters", [(3, 640), (2, 640), (10, 640), (11, 704)])
@@ -58,7 +67,9 @@ def test_preset_file_and_options_override_the_shape_defaults(tmp_path):
     table = synthetic(100, 5, 3)
     assert load_config(data=table).radius is None
     assert load_config(data=table, radius=2).radius == 2
-    assert load_config(data=table, preset="explainable").layers == "8x8x8,4x4x16,4x4x10"
+    explainable = load_config(data=table, preset="explainable")
+    assert explainable.layers == "8x8x8,4x4x16,4x4x10"
+    assert (explainable.candidates, explainable.epochs, explainable.patience) == (4, 40, 15)
     path = tmp_path / "c.toml"
     path.write_text('layers = "1x32,1x30"\n')
     assert load_config(path, data=table).layers == "1x32,1x30"

@@ -43,6 +43,14 @@ TABLE_MIN_HIDDEN = 512
 TABLE_MIN_VOTERS = 640
 
 
+# The trainer settings every recipe below was measured with (the dataclass defaults
+# before the digits defaults moved to 8 candidates and 120 epochs): kept, so each
+# recipe's measured figures still hold. The digits gain (+0.3 point over 20 seeds)
+# was not measured on them; Fashion-MNIST with 8 candidates scored 88.00% against
+# 88.68% (README).
+MEASURED_TRAINER = {"candidates": 4, "epochs": 40, "patience": 15}
+
+
 def _pow2(value: float, low: int, high: int) -> int:
     """The power of two nearest ``value`` in log terms, within ``[low, high]``."""
     return int(min(high, max(low, 2 ** round(math.log2(max(value, 1))))))
@@ -52,7 +60,8 @@ def _image(rows: int, cols: int, n_classes: int) -> tuple[dict, str]:
     if rows == 1 or cols == 1:
         length = max(rows, cols)
         half, quarter = max(1, length // 2), max(1, length // 4)
-        return ({"layers": f"1x{length}x48,1x{half}x48,1x{quarter}x{24 * n_classes}",
+        return ({**MEASURED_TRAINER,
+                 "layers": f"1x{length}x48,1x{half}x48,1x{quarter}x{24 * n_classes}",
                  "lut_inputs": 6, "radius": None, "thermometer_bits": 8, "augment_shift": 4,
                  "epochs": 50, "patience": 12},
                 f"a signal of length {length}: the MNIST-1D recipe (K=6, global wiring, "
@@ -60,7 +69,8 @@ def _image(rows: int, cols: int, n_classes: int) -> tuple[dict, str]:
     if max(rows, cols) <= 8:
         return {}, f"an image of {rows}x{cols} pixels: the digits defaults"
     r2, c2, r4, c4 = -(-rows // 2), -(-cols // 2), -(-rows // 4), -(-cols // 4)
-    return ({"layers": f"{r2}x{c2}x24,{r4}x{c4}x48,4x4x{16 * n_classes}", "epochs": 8},
+    return ({**MEASURED_TRAINER,
+             "layers": f"{r2}x{c2}x24,{r4}x{c4}x48,4x4x{16 * n_classes}", "epochs": 8},
             f"an image of {rows}x{cols} pixels: local layers halving the grid twice, "
             f"then 4x4 voters (the Fashion-MNIST recipe)")
 
@@ -68,7 +78,7 @@ def _image(rows: int, cols: int, n_classes: int) -> tuple[dict, str]:
 def _table(n_rows: int, n_features: int, n_classes: int) -> tuple[dict, str]:
     hidden = _pow2(n_rows / TABLE_ROWS_PER_NODE, TABLE_MIN_HIDDEN, 2048)
     voters = max(TABLE_VOTERS_PER_CLASS * n_classes, TABLE_MIN_VOTERS)
-    return ({"layers": f"1x{hidden},1x{voters}", "radius": None},
+    return ({**MEASURED_TRAINER, "layers": f"1x{hidden},1x{voters}", "radius": None},
             f"a table ({n_rows} rows, {n_features} features, {n_classes} classes): global "
             f"wiring (column order carries no locality), {hidden} hidden nodes "
             f"(~{TABLE_ROWS_PER_NODE} rows each), {voters} voters")
