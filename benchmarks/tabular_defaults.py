@@ -22,10 +22,14 @@ from pathlib import Path
 
 from lutmesh.datasets import load_dataset
 from lutmesh.train import TrainConfig, fit
-from lutmesh.train.defaults import shape_defaults
+from lutmesh.train.defaults import MEASURED_TRAINER, shape_defaults
 
 SEEDS = {"wine": 30, "breast-cancer": 30, "tabular-20k": 3}
-OLD_DEFAULT = {"layers": "8x8x8,4x4x40", "radius": 2}
+OLD_DEFAULT = {"layers": "8x8x8,4x4x40", "radius": 2, **MEASURED_TRAINER}
+# the digits default's trainer (TrainConfig's own defaults), tried on each table's
+# default layers: does what helped digits help tables?
+DIGITS_TRAINER = {"candidates": TrainConfig().candidates, "epochs": TrainConfig().epochs,
+                  "patience": TrainConfig().patience}
 
 # configurations tried by hand (README: defaults from the data's shape)
 HAND = {
@@ -84,8 +88,11 @@ def main():
         seeds = list(range(args.seeds or SEEDS.get(name, 3)))
         chosen, why = shape_defaults(data)
         rows = {f"default: {why}": chosen, "previous default (8x8x8,4x4x40, radius 2)":
-                OLD_DEFAULT}
-        rows.update({", ".join(f"{k}={v}" for k, v in o.items()): o for o in HAND.get(name, [])})
+                OLD_DEFAULT, "default layers, digits trainer (8 candidates, 120 epochs)":
+                {**chosen, **DIGITS_TRAINER}}
+        # hand-tried rows with the trainer the defaults use (4 candidates, 40 epochs)
+        rows.update({", ".join(f"{k}={v}" for k, v in o.items()): {**MEASURED_TRAINER, **o}
+                     for o in HAND.get(name, [])})
         results = {}
         for label, options in rows.items():
             results[label] = measure(data, options, seeds)

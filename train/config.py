@@ -27,7 +27,7 @@ class TrainConfig:
     epochs (patience 40), rather than ``8x8x8,4x4x35`` with 4 candidates for 40: over
     seeds 0-19 a mean test accuracy of 96.99% against 96.66% (seeds 0-9 picked it, from
     twelve variants of the smaller model; seeds 10-19, not looked at while picking:
-    96.72% against 96.56%) in 2,123 iCE40 LUT4s against 2,527 (seed 0). The smaller
+    96.72% against 96.56%) in 2,119 iCE40 LUT4s against 2,527 (seed 0). The smaller
     model alone loses half a point (96.28% over seeds 0-4): the wider input choice and
     the longer schedule win it back. The other data shapes (``defaults.py``) and the
     ``explainable`` preset keep 4 candidates, 40 epochs and patience 15, the settings
