@@ -89,7 +89,8 @@ def main():
         chosen, why = shape_defaults(data)
         rows = {f"default: {why}": chosen, "previous default (8x8x8,4x4x40, radius 2)":
                 OLD_DEFAULT, "default layers, digits trainer (8 candidates, 120 epochs)":
-                {**chosen, **DIGITS_TRAINER}}
+                {**chosen, **DIGITS_TRAINER}, "default layers, 4 candidates, 40 epochs":
+                {**chosen, **MEASURED_TRAINER}}
         # hand-tried rows with the trainer the defaults use (4 candidates, 40 epochs)
         rows.update({", ".join(f"{k}={v}" for k, v in o.items()): {**MEASURED_TRAINER, **o}
                      for o in HAND.get(name, [])})
