@@ -29,9 +29,9 @@ class TrainConfig:
     twelve variants of the smaller model; seeds 10-19, not looked at while picking:
     96.72% against 96.56%) in 2,119 iCE40 LUT4s against 2,527 (seed 0). The smaller
     model alone loses half a point (96.28% over seeds 0-4): the wider input choice and
-    the longer schedule win it back. The other data shapes (``defaults.py``) and the
-    ``explainable`` preset keep 4 candidates, 40 epochs and patience 15, the settings
-    they were measured with.
+    the longer schedule win it back. The ``explainable`` preset and the other data
+    shapes (``defaults.py``; tables from 10,000 rows excepted) keep 4 candidates, 40
+    epochs and patience 15, the settings they were measured with.
     """
 
     layers: str = "8x8x6,4x4x29"
