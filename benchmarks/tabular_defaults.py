@@ -22,7 +22,8 @@ from pathlib import Path
 
 from lutmesh.datasets import load_dataset
 from lutmesh.train import TrainConfig, fit
-from lutmesh.train.defaults import MEASURED_TRAINER, shape_defaults
+from lutmesh.train.config import MEASURED_TRAINER
+from lutmesh.train.defaults import shape_defaults
 
 SEEDS = {"wine": 30, "breast-cancer": 30, "tabular-20k": 3}
 OLD_DEFAULT = {"layers": "8x8x8,4x4x40", "radius": 2, **MEASURED_TRAINER}

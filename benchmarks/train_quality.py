@@ -18,15 +18,14 @@ from pathlib import Path
 
 from common import available_datasets
 from lutmesh.train import fit
-from lutmesh.train.config import load_config
+from lutmesh.train.config import MEASURED_TRAINER, load_config
 
 # options on top of what `lutmesh train` chooses for the data's shape (train/defaults.py)
 CONFIGS = {
     "digits": {"default (K=4)": {}, "K=6 8x8x4,4x4x30": dict(lut_inputs=6, layers="8x8x4,4x4x30"),
                "global (K=4)": dict(radius="global"),
                # the default until 2026-12-06, for the comparison in the README
-               "earlier 8x8x8,4x4x35": dict(layers="8x8x8,4x4x35", candidates=4, epochs=40,
-                                            patience=15)},
+               "earlier 8x8x8,4x4x35": dict(layers="8x8x8,4x4x35", **MEASURED_TRAINER)},
     "mnist1d": {"default (K=6, global)": {}, "radius 3": dict(radius=3)},
 }
 

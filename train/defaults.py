@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["shape_defaults"]
+from .config import MEASURED_TRAINER
+
+__all__ = ["shape_defaults", "MEASURED_TRAINER"]
 
 # voters (last-layer nodes) per class for tables, and the rows per first-layer node
 TABLE_VOTERS_PER_CLASS = 64
@@ -49,13 +51,6 @@ TABLE_MIN_VOTERS = 640
 # 16,000 rows the turn lies was not measured.
 TABLE_LONG_TRAINING_ROWS = 10_000
 
-
-# The trainer settings every recipe below was measured with (the dataclass defaults
-# before the digits defaults moved to 8 candidates and 120 epochs): kept, so each
-# recipe's measured figures still hold. The digits gain (+0.3 point over 20 seeds)
-# does not carry over: Fashion-MNIST with 8 candidates scored 88.00% against 88.68%,
-# wine with the digits trainer 96.57% against 98.24% over seeds 0-29 (README).
-MEASURED_TRAINER = {"candidates": 4, "epochs": 40, "patience": 15}
 
 
 def _pow2(value: float, low: int, high: int) -> int:
