@@ -29,8 +29,8 @@ from ..bitsliced import predict_bitsliced
 from ..netlist import Netlist
 from ..tools import package_version
 from .activity import stage_activity
-from .bulk import (BulkDesign, build_bulk, check_bulk, pack_words, random_words,
-                   start_bulk, unpack_words)
+from .bulk import (BulkDesign, build_bulk, bulk_processes, check_sharded, pack_words,
+                   random_words, start_sharded, unpack_words)
 from .scoreboard import SCENARIOS, Scenario, ScenarioRecord, check_scenario
 from .verilator import build_simulator, run_testbench, simulator_version
 
@@ -142,19 +142,23 @@ def _run_bulk(net: Netlist, X: np.ndarray, verilog: Path, manifest: dict, scenar
     words = pack_words(q, manifest["features"], _port_width(manifest, "i__payload"))
     # random payloads, every field uniform over its codes
     more = random_words(extra, _port_width(manifest, "i__payload"), seed)
-    log(f"bulk: streaming {len(q) + extra} samples at full rate")
-    run = start_bulk(build, [np.concatenate([words, more])], work / "bulk")
+    payloads = np.concatenate([words, more])
+    processes = bulk_processes(len(payloads))
+    log(f"bulk: streaming {len(payloads)} samples at full rate"
+        f"{f' in {processes} harness processes' if processes > 1 else ''}")
+    runs = start_sharded(build, payloads, work / "bulk", processes)
     # while the harness streams: the extra samples' codes and every golden class
-    q = np.concatenate([q, unpack_words(more, manifest["features"])])
+    more_q = unpack_words(more, manifest["features"])  # codes in the narrowest dtype
+    q = np.concatenate([q.astype(more_q.dtype), more_q])  # quantised codes fit it
     expected = predict_bitsliced(net, q)
-    [rec], sim_seconds = run.result()
-    check = check_bulk(rec, expected, int(manifest["latency_cycles"]), scenario.name)
+    check, sim_seconds = check_sharded(runs, expected, int(manifest["latency_cycles"]),
+                                       scenario.name)
     wall = time.perf_counter() - t0
     if check["first_mismatch"]:
         check["first_mismatch"]["quantized"] = [int(v) for v in q[check["first_mismatch"]
                                                                   ["sample"]]]
     check.update(wall_seconds=round(wall, 4), simulator_seconds=round(sim_seconds, 4),
-                 cycles_per_second=round(rec["cycles"] / sim_seconds),
+                 cycles_per_second=round(check["cycles"] / sim_seconds),
                  samples_per_second=round(check["checked"] / wall),
                  build_seconds=round(build.build_seconds, 2), build_cached=build.cached)
     return check, sim_seconds

@@ -1,6 +1,7 @@
 """The compiled full-rate harness (lutmesh.sim.bulk) on the real Verilator."""
 
 import json
+import os
 import time
 
 import numpy as np
@@ -8,8 +9,9 @@ import pytest
 
 from lutmesh.cli import main
 from lutmesh.hdl.emit import EmitOptions, emit_verilog, load_rtl
-from lutmesh.sim.bulk import (BulkDesign, build_bulk, check_bulk, pack_words, random_words,
-                              run_bulk, unpack_words)
+from lutmesh.sim.bulk import (SHARD_MIN_SAMPLES, BulkDesign, build_bulk, bulk_processes,
+                              check_bulk, check_sharded, merge_checks, pack_words, random_words,
+                              run_bulk, start_sharded, unpack_words)
 from lutmesh.sim.scoreboard import Scenario
 from lutmesh.sim.verify import pack_payloads, verify
 from lutmesh.testing import random_inputs, random_netlist, random_raw_inputs
@@ -95,6 +97,30 @@ def test_check_bulk_names_every_broken_promise():
         "1 outputs without a matching input (duplicated)"]
 
 
+def test_merged_parts_count_everything_and_name_the_part_of_a_mismatch():
+    expected = np.array([0, 1, 2, 1, 0, 2, 2, 1])
+    first, second = expected[:5], expected[5:]
+    wrong = dict(good_record(second), classes=np.array([2, 0, 1]))
+    checks = [check_bulk(good_record(first), first, 5), check_bulk(wrong, second, 5)]
+    merged = merge_checks(checks, [0, 5])
+    assert not merged["passed"] and merged["processes"] == 2
+    assert merged["checked"] == merged["accepted"] == 8 and merged["mismatches"] == 1
+    assert merged["cycles"] == checks[0]["cycles"] + checks[1]["cycles"]
+    assert merged["first_mismatch"] == {"sample": 6, "expected": 2, "got": 0,
+                                        "output_cycle": 6, "process": 1}
+    assert merged["problems"] == ["process 1 (from sample 5): 1 outputs differ from the "
+                                  "golden model"]
+    assert merge_checks(checks[:1], [0]) == dict(checks[0], processes=1)
+    assert merge_checks([checks[0], checks[0]], [0, 5])["passed"]
+
+
+def test_harness_processes_follow_the_cores_but_never_split_a_short_stream():
+    assert bulk_processes(10) == 1
+    assert bulk_processes(10 * SHARD_MIN_SAMPLES, 2) == 2
+    assert bulk_processes(SHARD_MIN_SAMPLES + 1, 4) == 1
+    assert 1 <= bulk_processes(10 ** 7) <= (os.cpu_count() or 1)
+
+
 @pytest.fixture(scope="module")
 def wide_net():
     # 30 features: an input payload over 64 bits (VlWide in Verilator's C++)
@@ -130,6 +156,32 @@ def test_bulk_alone_catches_a_flipped_table_bit(wide_net, tmp_path, capsys):
     assert full["latency_min"] == full["latency_max"] == good["latency_cycles"]
     assert full["throughput_per_cycle"] == 1 and full["samples_per_second"] > 0
     assert all(c["path"] == "cocotb" for c in good["scenarios"][1:])
+
+
+@pytest.mark.slow
+def test_a_stream_split_over_harness_processes_still_finds_the_flipped_bit(wide_net, tmp_path):
+    X = random_raw_inputs(wide_net, 600, seed=5)
+    flipped, changed = flip_one_bit_that_matters(wide_net, X)
+    assert 0 < len(changed) < 300
+    # the samples the flip changes last, so that the first mismatch is in the second part
+    order = np.concatenate([np.setdiff1d(np.arange(len(X)), changed), changed])
+    X = X[order]
+    q = wide_net.quantize(X)
+    expected = wide_net.predict_quantized(q)
+    for net, name in ((flipped, "bad"), (wide_net, "good")):
+        emit_verilog(net, tmp_path / name)
+        verilog, manifest = load_rtl(tmp_path / name)
+        build = build_bulk([BulkDesign(verilog, manifest)], opt="build")
+        words = pack_words(q, manifest["features"], manifest["ports"][0]["width"])
+        runs = start_sharded(build, words, tmp_path / f"{name}_work", 2)
+        check, seconds = check_sharded(runs, expected, manifest["latency_cycles"])
+        assert check["processes"] == 2 and check["checked"] == len(X) and seconds > 0
+        if name == "good":
+            assert check["passed"], check["problems"]
+        else:
+            assert check["mismatches"] == len(changed)
+            assert check["first_mismatch"]["sample"] == len(X) - len(changed)
+            assert check["first_mismatch"]["process"] == 1
 
 
 # -- the differential campaign ----------------------------------------------
