@@ -38,7 +38,8 @@ def circuit_means(net, ds, tolerance: float, bound: str) -> dict:
     X_train, y_train = np.asarray(ds.X_train, float), np.asarray(ds.y_train)
     model = AblatedModel(net, net.encode(net.quantize(X_train)), y_train)
     test = AblatedModel(net, net.encode(net.quantize(np.asarray(ds.X_test, float))),
-                        np.asarray(ds.y_test), constants=model.constants)
+                        np.asarray(ds.y_test), constants=model.constants,
+                        bit_constants=model.bit_constants)
     names, labels = layer_names(net), bit_names(net)
     entries = [describe_circuit(model, test, c, tolerance, bound, names, labels)[2]
                for c in range(net.n_classes)]

@@ -28,19 +28,28 @@ Search (documented, deterministic):
 3. then try every remaining node once more, in ranking order, ablating it if the
    bound still holds (greedy backward elimination with re-checking);
 4. finally drop nodes that no kept node or watched readout group can reach (their
-   value cannot matter), and check the bound on the final set.
+   value cannot matter), and check the bound on the final set;
+5. then the inputs: hold each input feature the circuit still reads at its
+   training majority (its encoded bits' majority values, a valid thermometer code),
+   least impact first, greedily, while the bound holds (measured against the *full*
+   model, so nodes and inputs share one tolerance). A node-only circuit of the
+   digits models reads 39-46 of the 64 pixels because each voter's cone reaches 16
+   encoded bits, yet most of them do not move the class's decision: held, the
+   circuits of ``8x8x6,4x4x20`` (seed 0) read 22.3 pixels instead of 38.7 at the
+   same balanced test accuracy (95.4%), fewer than the L1 logistic reference (22.7).
 
 The exported circuit is a real netlist: ablated nodes become constant nodes, and
 :func:`lutmesh.prune.simplify` folds the constants away exactly.
 """
 
+import copy
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..netlist import LutLayer, Netlist
 
-__all__ = ["AblatedModel", "ClassCircuit", "find_class_circuit", "circuit_netlist",
+__all__ = ["AblatedModel", "ClassCircuit", "find_class_circuit", "circuit_netlist", "read_features",
            "balanced_accuracy", "detector_threshold", "BOUNDS"]
 
 BOUNDS = ("detector", "overall")
@@ -49,16 +58,31 @@ BOUNDS = ("detector", "overall")
 class AblatedModel:
     """Forward passes of ``net`` on fixed data with any set of nodes held constant."""
 
-    def __init__(self, net: Netlist, bits: np.ndarray, labels: np.ndarray, constants=None):
+    def __init__(self, net: Netlist, bits: np.ndarray, labels: np.ndarray, constants=None,
+                 bit_constants=None):
         """``constants``: the ablation values (default: each node's majority value on
-        ``bits``); pass the training model's to evaluate a circuit on other data."""
+        ``bits``), ``bit_constants`` those of the encoded bits (for held inputs); pass
+        the training model's to evaluate a circuit on other data."""
         self.net, self.bits, self.labels = net, bits, np.asarray(labels)
         outs = net.forward(bits)
         self.constants = constants if constants is not None else [
             (o.mean(axis=0) >= 0.5).astype(np.uint8) for o in outs]
+        self.bit_constants = bit_constants if bit_constants is not None else (
+            bits.mean(axis=0) >= 0.5).astype(bits.dtype)
         self.sizes = [layer.n_nodes for layer in net.layers]
         self.offsets = np.concatenate([[0], np.cumsum(self.sizes)])
         self.full_pred = np.argmax(net.readout(outs[-1]), axis=1)
+        self.held_features: list[int] = []
+
+    def holding(self, features) -> "AblatedModel":
+        """The same model with the bits of ``features`` held at their ablation values
+        (``full_pred`` stays the unheld model's)."""
+        held = copy.copy(self)
+        held.held_features = sorted(int(f) for f in features)
+        cols = np.isin(self.net.encoder.bit_feature, held.held_features)
+        held.bits = self.bits.copy()
+        held.bits[:, cols] = self.bit_constants[cols]
+        return held
 
     @property
     def n_nodes(self) -> int:
@@ -235,6 +259,7 @@ class ClassCircuit:
     threshold: int = 0
     balanced_accuracy: float = 0.0
     full_balanced_accuracy: float = 0.0
+    held_features: list[int] = field(default_factory=list)  # inputs held constant
 
     def to_json(self, names: list[str]) -> dict:
         return {"class": self.cls, "bound": self.bound, "nodes": len(self.nodes),
@@ -244,7 +269,7 @@ class ClassCircuit:
                 "full_balanced_accuracy_train": self.full_balanced_accuracy,
                 "accuracy": self.accuracy, "one_vs_rest": self.one_vs_rest,
                 "full_accuracy": self.full_accuracy, "full_one_vs_rest": self.full_one_vs_rest,
-                "evaluations": self.evaluations}
+                "held_features": list(self.held_features), "evaluations": self.evaluations}
 
 
 def reachable(net: Netlist, keep: np.ndarray, offsets: np.ndarray,
@@ -309,33 +334,63 @@ def _prune(model: AblatedModel, bound: _Bound) -> np.ndarray:
     return state.keep
 
 
+def read_features(net: Netlist, keep: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Input features whose encoded bits some kept layer-0 node's table depends on."""
+    layer = net.layers[0]
+    idx = np.arange(layer.tables.shape[1])
+    depends = np.stack([(layer.tables != layer.tables[:, idx ^ (1 << s)]).any(axis=1)
+                        for s in range(layer.k)], axis=1)
+    used = depends & (layer.inputs >= 0) & keep[offsets[0]:offsets[1]][:, None]
+    return np.unique(net.encoder.bit_feature[layer.inputs[used]])
+
+
+def _hold_inputs(model: AblatedModel, keep: np.ndarray, bound: _Bound) -> list[int]:
+    """Step 5 of the module docstring: the input features held, sorted."""
+    read = read_features(model.net, keep, model.offsets)
+    base = bound.watched(model.scores(keep))
+    impact = [np.abs(bound.watched(model.holding([f]).scores(keep)) - base).mean()
+              for f in read]
+    held: list[int] = []
+    for f in read[np.argsort(impact, kind="stable")]:
+        if bound.holds(model.holding(held + [int(f)]).scores(keep)):
+            held.append(int(f))
+    return sorted(held)
+
+
 def find_class_circuit(model: AblatedModel, c: int, tolerance: float = 0.01,
-                       bound: str = "overall") -> ClassCircuit:
+                       bound: str = "overall", hold_inputs: bool = True) -> ClassCircuit:
     """Class ``c``'s circuit under ``bound`` ("detector" or "overall"; see the module
-    docstring), within ``tolerance`` (a fraction, 0.01 = 1 point) on ``model``'s data."""
+    docstring), within ``tolerance`` (a fraction, 0.01 = 1 point) on ``model``'s data;
+    with ``hold_inputs``, also the inputs it can do without (step 5), held constant
+    in ``held_features``."""
     rule = _Bound(model, c, bound, tolerance)
     keep = reachable(model.net, _prune(model, rule), model.offsets, rule.groups)
-    got = rule.measure(model.scores(keep))
+    held = _hold_inputs(model, keep, rule) if hold_inputs else []
+    got = rule.measure(model.holding(held).scores(keep))
     per_layer = [int(keep[model.offsets[i]:model.offsets[i + 1]].sum())
                  for i in range(len(model.sizes))]
     return ClassCircuit(c, [int(v) for v in np.flatnonzero(keep)],
                         count_edges(model.net, keep, model.offsets), got["accuracy"],
                         got["one_vs_rest"], rule.full["accuracy"], rule.full["one_vs_rest"],
                         rule.evaluations, per_layer, bound, rule.threshold,
-                        got["balanced_accuracy"], rule.full["balanced_accuracy"])
+                        got["balanced_accuracy"], rule.full["balanced_accuracy"], held)
 
 
 def circuit_netlist(model: AblatedModel, circuit: ClassCircuit) -> Netlist:
-    """The circuit as a netlist: other nodes constant, then exactly simplified."""
+    """The circuit as a netlist: other nodes constant, held inputs folded into the
+    layer-0 tables that read them, then exactly simplified."""
     from ..prune import simplify
 
     net = model.net
     keep = np.zeros(model.n_nodes, dtype=bool)
     keep[circuit.nodes] = True
+    held_bits = np.isin(net.encoder.bit_feature, circuit.held_features)
     layers = []
     for i, layer in enumerate(net.layers):
         k = keep[model.offsets[i]:model.offsets[i + 1]]
         inputs, tables = layer.inputs.copy(), layer.tables.copy()
+        if i == 0:
+            inputs, tables = _fold_bits(inputs, tables, held_bits, model.bit_constants)
         inputs[~k] = -1
         tables[~k] = model.constants[i][~k][:, None]
         layers.append(LutLayer(layer.grid, layer.positions, inputs, tables, layer.radius))
@@ -344,3 +399,18 @@ def circuit_netlist(model: AblatedModel, circuit: ClassCircuit) -> Netlist:
                        "source_hash": net.content_hash()}
     meta.pop("accuracy", None)
     return simplify(net.replace(layers=tuple(layers), meta=meta))
+
+
+def _fold_bits(inputs: np.ndarray, tables: np.ndarray, held: np.ndarray,
+               values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Layer-0 inputs and tables with every input slot that reads a held bit fixed at
+    the bit's value: each table entry takes the entry with that slot's bit set to the
+    value, and the slot becomes unused (-1, which reads 0, so the new table no
+    longer depends on it)."""
+    inputs, tables = inputs.copy(), tables.copy()
+    idx = np.arange(tables.shape[1])
+    for node, slot in zip(*np.nonzero((inputs >= 0) & held[np.maximum(inputs, 0)])):
+        bit = int(values[inputs[node, slot]])
+        tables[node] = tables[node, (idx & ~(1 << slot)) | (bit << slot)]
+        inputs[node, slot] = -1
+    return inputs, tables

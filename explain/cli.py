@@ -23,6 +23,9 @@ def add_explain_arguments(p: argparse.ArgumentParser) -> None:
                         "(the argmax decision: overall and one-vs-rest accuracy)")
     p.add_argument("--tolerance", type=float, default=1.0,
                    help="accuracy points a class circuit may lose (default 1)")
+    p.add_argument("--keep-inputs", action="store_true",
+                   help="a circuit keeps every input its nodes read (by default the search "
+                        "then holds those it can do without at their training majority)")
     p.add_argument("--export-circuit", action="store_true",
                    help="write each class circuit as a netlist (circuit_C.npz)")
     p.add_argument("--compare", type=Path, metavar="MODEL",
@@ -68,7 +71,8 @@ def run_explain(args: argparse.Namespace) -> int:
     other = Netlist.load(args.compare) if args.compare is not None else None
     result = explain(net, ds, args.out, classes=classes, sample=args.sample,
                      tolerance=args.tolerance / 100, bound=args.bound,
-                     export_circuit=args.export_circuit, compare=other)
+                     export_circuit=args.export_circuit, compare=other,
+                     hold_inputs=not args.keep_inputs)
     extra = ", compare.json and compare/" if other is not None else ""
     print(f"wrote {args.out}/explain.html, explain.json, formulas.txt/json, fields.json, "
           f"circuits.json{extra} and pictures ({result['seconds']:.0f} s)")

@@ -56,6 +56,7 @@ class _Run:
     log: object
     names: list = field(default_factory=list)
     labels: list = field(default_factory=list)
+    hold_inputs: bool = True  # step 5 of the circuit search (explain.circuits)
 
     @property
     def flat_names(self) -> list[str]:
@@ -104,20 +105,23 @@ def _class_entry(run: _Run, model, test_model, reference, c, tolerance, bound, p
     """One class: its circuit, what it costs a reader, how well it detects, its picture."""
     net = run.net
     circ, keep, entry, formulas, measures = describe_circuit(
-        model, test_model, c, tolerance, bound, run.names, run.labels)
+        model, test_model, c, tolerance, bound, run.names, run.labels, run.hold_inputs)
     ref = reference[c]
     entry["l1_logistic"] = {"field": ref["field"],
                             "balanced_accuracy_train": ref["balanced_accuracy_train"],
                             "balanced_accuracy_test": ref["balanced_accuracy_test"]}
     entry["formulas"] = [f"{run.names[i][n]} = {f.text}" for i, n, f in formulas]
-    impact = pixel_impact(model, keep, c, measures["field_features"])
+    impact = pixel_impact(model.holding(circ.held_features), keep, c,
+                          measures["field_features"])
     mean_input = run.X_train[run.y_train == c].mean(axis=0) if (run.y_train == c).any() else None
     pictures[f"circuit_{c}"] = class_picture(
-        net, c, keep, model.offsets, circuit_links(net, keep, model.offsets),
+        net, c, keep, model.offsets, circuit_links(net, keep, model.offsets,
+                                                   circ.held_features),
         measures["field_features"], impact, ref["weights"], run.image_shape, mean_input,
         run.out / f"circuit_{c}.png")
     run.log(f"      class {net.class_names[c]}: {len(circ.nodes)} nodes {circ.per_layer}, "
-            f"{entry['edges']} edges, {entry['field']} inputs, {entry['literals']} literals, "
+            f"{entry['edges']} edges, {entry['field']} inputs ({len(circ.held_features)} "
+            f"more held), {entry['literals']} literals, "
             f"wire {entry['wire_length']}; balanced {100 * circ.balanced_accuracy:.2f}% "
             f"(full {100 * circ.full_balanced_accuracy:.2f}%), test "
             f"{100 * entry['balanced_accuracy_test']:.2f}% "
@@ -147,7 +151,8 @@ def _circuits_step(run: _Run, bits_train, classes, tolerance, bound, export_circ
             f"{100 * tolerance:g} points (mean ablation, training split)")
     model = AblatedModel(net, bits_train, run.y_train)
     bits_test = net.encode(net.quantize(run.X_test))
-    test_model = AblatedModel(net, bits_test, run.y_test, constants=model.constants)
+    test_model = AblatedModel(net, bits_test, run.y_test, constants=model.constants,
+                              bit_constants=model.bit_constants)
     reference = l1_logistic(run.X_train, run.y_train, run.X_test, run.y_test, classes)
     circuits = {}
     for c in classes:
@@ -160,7 +165,9 @@ def _circuits_step(run: _Run, bits_train, classes, tolerance, bound, export_circ
     _write_json(run.out / "circuits.json", {
         "bound": bound, "tolerance": tolerance, "data": "training split",
         "method": "mean ablation; ranked prefix + greedy backward elimination with "
-                  "re-checking", "reference": f"L1 logistic regression, C = {L1_C}",
+                  "re-checking" + ("; then inputs held at their training majority, greedily"
+                                   if run.hold_inputs else ""),
+        "inputs_held": run.hold_inputs, "reference": f"L1 logistic regression, C = {L1_C}",
         "circuits": circuit_json})
     return circuits, model, circuit_json
 
@@ -243,6 +250,7 @@ def _compare_step(run: _Run, other: Netlist, ds, classes, tolerance, bound, circ
     labels = (wiring_label(run.net), wiring_label(other))
     run.log(f"[3b/4] class circuits of the compared model ({labels[1]}, {other.n_nodes} nodes)")
     crun = _new_run(other, ds, run.out / "compare", run.log)
+    crun.hold_inputs = run.hold_inputs
     bits = other.encode(other.quantize(crun.X_train))
     _, _, circuit_json = _circuits_step(crun, bits, classes, tolerance, bound, False, pictures)
     summary = compare_summary(circuits, circuit_json, labels)
@@ -257,12 +265,14 @@ def _compare_step(run: _Run, other: Netlist, ds, classes, tolerance, bound, circ
 
 def explain(net: Netlist, ds, out_dir: str | Path, *, classes=None, sample: int | None = None,
             tolerance: float = 0.01, bound: str = "detector", export_circuit: bool = False,
-            compare: Netlist | None = None, log=print) -> dict:
+            compare: Netlist | None = None, hold_inputs: bool = True, log=print) -> dict:
     """Everything ``lutmesh explain`` writes into ``out_dir``; returns explain.json's data.
 
     ``compare``: a second model of the same data (say, global wiring against this
     one's local wiring) whose class circuits are found the same way and drawn beside
-    this model's, with the ratios of their measures (compare.json)."""
+    this model's, with the ratios of their measures (compare.json). ``hold_inputs``:
+    let a circuit hold the inputs it can do without at their training majority
+    (step 5 of :mod:`lutmesh.explain.circuits`)."""
     if bound not in BOUNDS:
         raise ConfigError(f"--bound {bound}: expected one of {', '.join(BOUNDS)}")
     if compare is not None:
@@ -270,6 +280,7 @@ def explain(net: Netlist, ds, out_dir: str | Path, *, classes=None, sample: int 
     out = Path(out_dir)
     t0 = time.perf_counter()
     run = _new_run(net, ds, out, log)
+    run.hold_inputs = hold_inputs
     bits_train = net.encode(net.quantize(run.X_train))
     outs = net.forward(bits_train)
     pictures: dict = {}

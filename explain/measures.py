@@ -30,13 +30,17 @@ def depends(tables: np.ndarray, k: int) -> np.ndarray:
     return np.stack([(tables != tables[:, idx ^ (1 << s)]).any(axis=1) for s in range(k)], axis=1)
 
 
-def circuit_links(net: Netlist, keep: np.ndarray, offsets: np.ndarray) -> list[np.ndarray]:
+def circuit_links(net: Netlist, keep: np.ndarray, offsets: np.ndarray,
+                  held_features=()) -> list[np.ndarray]:
     """Per layer, the (node, source) pairs of the circuit's edges (source: an encoder
-    bit for layer 0, a node of the layer below otherwise)."""
+    bit for layer 0, a node of the layer below otherwise); bits of the features the
+    circuit holds constant are not read."""
     links = []
     for i, layer in enumerate(net.layers):
         k = keep[offsets[i]:offsets[i + 1]]
         ok = depends(layer.tables, layer.k) & (layer.inputs >= 0) & k[:, None]
+        if i == 0 and len(held_features):
+            ok &= ~np.isin(net.encoder.bit_feature, held_features)[np.maximum(layer.inputs, 0)]
         if i > 0:
             prev = keep[offsets[i - 1]:offsets[i]]
             ok &= prev[np.maximum(layer.inputs, 0)]
@@ -52,9 +56,9 @@ def _source_grid(net: Netlist, i: int):
 
 
 def circuit_measures(net: Netlist, keep: np.ndarray, offsets: np.ndarray,
-                     formulas: list[tuple[int, int, NodeFormula]]) -> dict:
+                     formulas: list[tuple[int, int, NodeFormula]], held_features=()) -> dict:
     """``edges``, ``field``, ``literals`` and ``wire_length`` of one circuit."""
-    links = circuit_links(net, keep, offsets)
+    links = circuit_links(net, keep, offsets, held_features)
     length = 0
     for i, (layer, pairs) in enumerate(zip(net.layers, links)):
         if not len(pairs):
@@ -90,31 +94,31 @@ def circuit_formulas(model: AblatedModel, keep: np.ndarray, names: list[list[str
 def pixel_impact(model: AblatedModel, keep: np.ndarray, c: int,
                  features: list[int]) -> np.ndarray:
     """Per feature: mean |change of score[c]| when its bits are held at their
-    training majority, the circuit's other nodes ablated as usual."""
+    training majority too, the circuit's other nodes ablated as usual."""
     net = model.net
     base = net.readout(model.outputs(keep)[-1])[:, c].astype(float)
-    majority = (model.bits.mean(axis=0) >= 0.5).astype(model.bits.dtype)
     impact = np.zeros(net.n_features)
     for f in features:
-        cols = np.flatnonzero(net.encoder.bit_feature == f)
-        bits = model.bits.copy()
-        bits[:, cols] = majority[cols]
-        impact[f] = np.abs(net.readout(model.outputs(keep, bits)[-1])[:, c] - base).mean()
+        held = model.holding(list(model.held_features) + [f])
+        impact[f] = np.abs(net.readout(held.outputs(keep)[-1])[:, c] - base).mean()
     return impact
 
 
 def describe_circuit(model: AblatedModel, test_model: AblatedModel, c: int, tolerance: float,
-                     bound: str, names: list[list[str]], bit_labels: list[str]) -> tuple:
+                     bound: str, names: list[list[str]], bit_labels: list[str],
+                     hold_inputs: bool = True) -> tuple:
     """Find class ``c``'s circuit and measure it: (circuit, keep mask, circuits.json
     entry, its formulas, its measures). ``test_model``: the test split, ablated with
-    the training constants."""
-    circ = find_class_circuit(model, c, tolerance, bound)
+    the training constants (nodes and bits)."""
+    circ = find_class_circuit(model, c, tolerance, bound, hold_inputs)
     keep = np.zeros(model.n_nodes, dtype=bool)
     keep[circ.nodes] = True
-    scores, full = test_model.scores(keep), test_model.scores(np.ones_like(keep))
+    held = model.holding(circ.held_features)
+    scores = test_model.holding(circ.held_features).scores(keep)
+    full = test_model.scores(np.ones_like(keep))
     positive = test_model.labels == c
-    formulas = circuit_formulas(model, keep, names, bit_labels)
-    measures = circuit_measures(model.net, keep, model.offsets, formulas)
+    formulas = circuit_formulas(held, keep, names, bit_labels)
+    measures = circuit_measures(model.net, keep, model.offsets, formulas, circ.held_features)
     entry = circ.to_json([n for layer in names for n in layer])
     entry.update({k: v for k, v in measures.items() if k != "field_features"})
     entry["balanced_accuracy_test"] = balanced_accuracy(scores[:, c] >= circ.threshold, positive)

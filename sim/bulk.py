@@ -340,11 +340,12 @@ def unpack_words(words: np.ndarray, features: list[dict], chunk: int = 4096) -> 
     span = int(((lsb % 8 + bits + 7) // 8).max())  # bytes that hold the widest field
     # bytes past a field's end (clipped to the payload) are shifted and masked away
     at = [np.minimum(lsb // 8 + j, raw.shape[1] - 1) for j in range(span)]
-    acc = np.uint16 if span <= 2 else np.uint32 if span <= 4 else np.uint64
+    acc = next(t for t, size in ((np.uint8, 1), (np.uint16, 2), (np.uint32, 4), (np.uint64, 8))
+               if span <= size)
     shift, mask = (lsb % 8).astype(acc), ((1 << bits) - 1).astype(acc)
     for i in range(0, len(words), chunk):
         part = raw[i:i + chunk]
-        v = part.take(at[0], axis=1).astype(acc)
+        v = part.take(at[0], axis=1).astype(acc, copy=False)  # byte fields: the bytes
         for j in range(1, span):
             v |= part.take(at[j], axis=1).astype(acc) << acc(8 * j)
         v >>= shift

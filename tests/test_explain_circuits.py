@@ -66,18 +66,22 @@ def test_tolerance_holds_on_the_data_it_claims():
     labels[flip] = (labels[flip] + 1) % 4
     model = AblatedModel(net, bits, labels)
     full = model.full_pred
+    held = 0
     for c in range(4):
         circ = find_class_circuit(model, c, tolerance=0.02)
         keep = np.zeros(model.n_nodes, bool)
         keep[circ.nodes] = True
-        pred = model.predict(keep)  # recomputed from scratch, not the search's own numbers
+        held += len(circ.held_features)
+        # recomputed from scratch (inputs held, nodes ablated), not the search's numbers
+        pred = model.holding(circ.held_features).predict(keep)
         assert (pred == labels).mean() >= (full == labels).mean() - 0.02 - 1e-12
         ovr = ((pred == c) == (labels == c)).mean()
         assert ovr >= ((full == c) == (labels == c)).mean() - 0.02 - 1e-12
         assert circ.accuracy == pytest.approx((pred == labels).mean())
         assert len(circ.nodes) < model.n_nodes
-        exported = circuit_netlist(model, circ)
+        exported = circuit_netlist(model, circ)  # held inputs folded into its tables
         assert exported.predict_quantized(q).tolist() == pred.tolist()
+    assert held > 0  # the inputs step did hold some: the checks above covered folding
 
 
 def test_balanced_accuracy_weighs_both_sides_equally():
@@ -112,7 +116,7 @@ def test_detector_circuit_against_brute_force_on_a_tiny_netlist(seed):
     assert n <= 10, f"seed {seed}: {n} nodes, too many to enumerate"
     for c in range(2):
         tol = 0.02
-        circ = find_class_circuit(model, c, tol, bound="detector")
+        circ = find_class_circuit(model, c, tol, bound="detector", hold_inputs=False)
         score = model.scores(np.ones(n, bool))[:, c]
         best = max(balanced_accuracy(score >= t, model.labels == c)
                    for t in range(int(score.max()) + 2))
@@ -129,6 +133,38 @@ def test_detector_circuit_against_brute_force_on_a_tiny_netlist(seed):
         assert any((v == keep).all() for v in valid)  # brute force agrees it is valid
         smallest = min(int(v.sum()) for v in valid)
         assert smallest <= len(circ.nodes)
+
+
+@pytest.mark.parametrize("seed", [2, 6])
+def test_held_inputs_keep_the_bound_and_brute_force_finds_no_larger_valid_set(seed):
+    net, model = tiny_problem(seed)
+    held = 0
+    for c in range(2):
+        circ = find_class_circuit(model, c, 0.02, bound="detector")
+        keep = np.zeros(model.n_nodes, bool)
+        keep[circ.nodes] = True
+        full = balanced_accuracy(model.scores(np.ones_like(keep))[:, c] >= circ.threshold,
+                                 model.labels == c)
+
+        def holds(features):
+            got = model.holding(features).scores(keep)[:, c] >= circ.threshold
+            return balanced_accuracy(got, model.labels == c) >= full - 0.02 - 1e-12
+
+        assert holds(circ.held_features)
+        assert circ.balanced_accuracy == balanced_accuracy(
+            model.holding(circ.held_features).scores(keep)[:, c] >= circ.threshold,
+            model.labels == c)
+        read = set(range(net.n_features))
+        largest = max(len(s) for r in range(len(read) + 1)
+                      for s in itertools.combinations(sorted(read), r) if holds(list(s)))
+        assert len(circ.held_features) <= largest
+        # exported, the held inputs are folded away: the netlist reads none of their bits
+        exported = circuit_netlist(model, circ)
+        first = exported.layers[0].inputs
+        read_features = set(exported.encoder.bit_feature[first[first >= 0]].tolist())
+        assert not read_features & set(circ.held_features)
+        held += len(circ.held_features)
+    assert held, "no seed held an input: the test would not cover it"
 
 
 def planted_dataset():

@@ -56,3 +56,21 @@ def test_switches_take_true_and_false_spelled_any_usual_way(value, expected):
 def test_a_switch_refuses_other_words():
     with pytest.raises(ConfigError, match="augment_flip = 'maybe': expected true or false"):
         coerce("augment_flip", "maybe")
+
+
+def test_radius_one_per_layer_from_the_command_line_or_a_toml_list(tmp_path):
+    assert coerce("radius", "0,2") == (0, 2)
+    assert coerce("radius", " 1 , global ") == (1, None)
+    assert coerce("radius", [0, "global", 2]) == (0, None, 2)
+    assert coerce("radius", [3]) == 3 and coerce("radius", "global") is None
+    cfg = TrainConfig(layers="8x8x6,4x4x20", radius=(0, 2))
+    assert cfg.layer_radii == (0, 2) and TrainConfig(layers="8x8,4x4").layer_radii == (2, 2)
+    toml = tmp_path / "c.toml"
+    toml.write_text('layers = "8x8x6,4x4x20"\nradius = [0, "global"]\n')
+    assert load_config(toml).layer_radii == (0, None)
+    with pytest.raises(ConfigError, match=r"one per layer \(2 layers"):
+        TrainConfig(layers="8x8,4x4", radius=(0, 1, 2))
+    with pytest.raises(ConfigError, match="radius"):
+        coerce("radius", "0,near")
+    with pytest.raises(ConfigError, match="radius"):
+        TrainConfig(radius=(0, -1))

@@ -132,3 +132,19 @@ def test_flip_option_trains_and_changes_the_model(digits, result):
     flipped = fit(digits, TrainConfig(**SMALL, candidates=3, augment_flip=True))
     assert flipped.metrics["config"]["augment_flip"] is True
     assert flipped.netlist.content_hash() != result.netlist.content_hash()
+
+
+def test_radius_zero_on_the_first_layer_reads_one_pixel_per_node(digits):
+    net = fit(digits, TrainConfig(layers="8x8x2,2x2x10", epochs=2, progress=False,
+                                  radius=(0, 2))).unpruned
+    pixel = net.encoder.bit_feature
+    first = net.layers[0]
+    for node, row in enumerate(first.inputs):
+        read = {int(pixel[i]) for i in row if i >= 0}
+        assert len(read) <= 1, (node, read)
+    # pixels that never vary have no bits: their nodes read the nearest pixel that does
+    assert (net.encoder.counts == 0).any()
+    assert first.radius >= 1 and net.layers[1].radius == 2
+    own = [int(pixel[row[row >= 0][0]]) == node // 2 for node, row in enumerate(first.inputs)
+           if (row >= 0).any()]
+    assert sum(own) >= 50

@@ -39,8 +39,14 @@ def test_global_wiring_reaches_far_and_seeds_repeat():
     assert (a.candidates == b.candidates).all()
 
 
-def test_a_radius_with_no_inputs_is_refused():
-    prev = np.array([[0, 0]])
-    with pytest.raises(ConfigError, match="no inputs"):
-        wire_layer(grid_positions((4, 4), 1), (4, 4), prev, (4, 4), 2, 1, 0,
+def test_a_node_with_nothing_within_the_radius_reads_its_nearest_sources():
+    # one source in the corner of a 4x4 grid, two more beside it: with radius 0 only the
+    # corner node has a source of its own; every other node reads the nearest ones
+    prev = np.array([[0, 0], [0, 1], [2, 2]])
+    w = wire_layer(grid_positions((4, 4), 1), (4, 4), prev, (4, 4), 2, 1, 0,
                    np.random.default_rng(0))
+    assert w.candidates[0].ravel().tolist() == [0, 0]  # its own cell, repeated
+    assert set(w.candidates[4].ravel()) == {0}  # (1,0): (0,0) and (0,1) at 1: the first
+    assert set(w.candidates[15].ravel()) == {2}  # (3,3): (2,2) at 1
+    assert w.radius(0) == int(w.distance.max()) == 2
+    assert w.radius(3) == 3 and w.radius(None) is None

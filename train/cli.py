@@ -11,7 +11,8 @@ __all__ = ["add_train_arguments", "run_train"]
 _OPTIONS = {
     "layers": (str, "node grids ROWSxCOLS[xCHANNELS], comma separated"),
     "lut_inputs": (int, "K, inputs per LUT node (2..8)"),
-    "radius": (str, "Chebyshev locality radius, or 'global'"),
+    "radius": (str, "Chebyshev locality radius, or 'global'; or one per layer, e.g. 0,2 "
+                    "(0 on the first layer of an image: each node reads one pixel)"),
     "candidates": (int, "learnable candidate sources per input slot"),
     "feature_bits": (int, "quantiser width for non-integer features"),
     "thermometer_bits": (int, "thresholds per feature"),
@@ -58,7 +59,7 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
 def run_train(args: argparse.Namespace) -> int:
     from ..datasets import load_dataset
     from .artifacts import save_trained
-    from .config import load_config
+    from .config import load_config, radius_text
     from .trainer import fit
 
     from .defaults import shape_defaults
@@ -71,7 +72,7 @@ def run_train(args: argparse.Namespace) -> int:
     print(f"dataset {dataset.name}: {len(dataset.X_train)} train / {len(dataset.X_test)} test, "
           f"{dataset.n_features} features, {dataset.n_classes} classes")
     print(f"defaults for {shape_defaults(dataset)[1]}; model: layers {config.layers}, "
-          f"K={config.lut_inputs}, radius {'global' if config.radius is None else config.radius}")
+          f"K={config.lut_inputs}, radius {radius_text(config.radius)}")
     result = fit(dataset, config)
     net, m = result.netlist, result.metrics
     metrics_path = save_trained(result, args.out, args.dataset)
@@ -80,7 +81,7 @@ def run_train(args: argparse.Namespace) -> int:
           f"({' + '.join(map(str, m['nodes_after_pruning']))}; "
           f"{sum(m['nodes_before_pruning'])} before pruning), "
           f"{net.encoder.n_bits} encoded bits, K={config.lut_inputs}, radius "
-          f"{'global' if config.radius is None else config.radius}")
+          f"{radius_text(_radii(net))}")
     print(f"accuracy (exported netlist): train {100 * acc['train']:.2f}%  validation "
           f"{100 * acc['validation']:.2f}%  test {100 * acc['test']:.2f}%   "
           f"soft-hard gap {100 * m['soft_hard_gap']:+.2f} pt")
@@ -92,3 +93,9 @@ def run_train(args: argparse.Namespace) -> int:
           f"{m['epochs_run']})")
     print(f"wrote {args.out} and {metrics_path}")
     return 0
+
+
+def _radii(net):
+    """The radius every layer of ``net`` records, one value when they agree."""
+    radii = tuple(layer.radius for layer in net.layers)
+    return radii[0] if len(set(radii)) == 1 else radii

@@ -14,7 +14,7 @@ from ..errors import ConfigError
 from ..files import read_toml
 from .wiring import LayerSpec, parse_layers
 
-__all__ = ["TrainConfig", "load_config", "PRESETS"]
+__all__ = ["TrainConfig", "load_config", "PRESETS", "radius_text"]
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class TrainConfig:
 
     layers: str = "8x8x6,4x4x29"
     lut_inputs: int = 4
-    radius: int | None = 2
+    radius: int | None | tuple = 2  # one for every layer, or one per layer ("0,2,2")
     candidates: int = 8
     feature_bits: int = 8
     thermometer_bits: int = 4
@@ -72,7 +72,10 @@ class TrainConfig:
             ("patience", self.patience >= 1, ">= 1"),
             ("augment_shift", 0 <= self.augment_shift <= 4, "0..4"),
             ("lut_budget", self.lut_budget is None or self.lut_budget >= 1, ">= 1"),
-            ("radius", self.radius is None or self.radius >= 0, ">= 0 or 'global'"),
+            ("radius", all(r is None or r >= 0 for r in _as_tuple(self.radius)),
+             ">= 0 or 'global'"),
+            ("radius", not isinstance(self.radius, tuple) or len(self.radius) == len(specs),
+             f"one value, or one per layer ({len(specs)} layers: {self.layers})"),
         ]
         for name, ok, allowed in checks:
             if not ok:
@@ -81,6 +84,13 @@ class TrainConfig:
     @property
     def layer_specs(self) -> tuple[LayerSpec, ...]:
         return parse_layers(self.layers)
+
+    @property
+    def layer_radii(self) -> tuple[int | None, ...]:
+        """The locality radius of every layer (None: global)."""
+        if isinstance(self.radius, tuple):
+            return self.radius
+        return (self.radius,) * len(parse_layers(self.layers))
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -99,12 +109,7 @@ def coerce(name: str, value):
     if name not in _FIELDS:
         raise ConfigError(f"unknown option '{name}' (known: {', '.join(sorted(_FIELDS))})")
     if name == "radius":
-        if value in (None, "global", "none"):
-            return None
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"radius = {value!r}: expected an integer or 'global'") from None
+        return _coerce_radius(value)
     if name == "temperature" and value in (None, "auto"):
         return None
     kind = {"layers": str}.get(name)
@@ -118,6 +123,35 @@ def coerce(name: str, value):
         return kind(value)
     except (TypeError, ValueError):
         raise ConfigError(f"{name} = {value!r}: expected {kind.__name__}") from None
+
+
+def _coerce_radius(value):
+    """``2``, ``"global"``, or one per layer (``"0,2,2"``, a TOML list): an int, None,
+    or a tuple of them (one value given as a list is that value)."""
+    parts = value.split(",") if isinstance(value, str) and "," in value else value
+    if isinstance(parts, (list, tuple)):
+        radii = tuple(_coerce_radius(v) for v in parts)
+        if not radii or any(isinstance(r, tuple) for r in radii):
+            raise ConfigError(f"radius = {value!r}: expected an integer, 'global', or one of "
+                              "those per layer (e.g. 0,2)")
+        return radii[0] if len(radii) == 1 else radii
+    if value is None or str(value).strip().lower() in ("global", "none"):
+        return None
+    try:
+        if isinstance(value, float) and not value.is_integer():
+            raise ValueError
+        return int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"radius = {value!r}: expected an integer or 'global'") from None
+
+
+def radius_text(radius) -> str:
+    """A radius setting as the CLI spells it: ``2``, ``global``, ``0,2,2``."""
+    return ",".join("global" if r is None else str(r) for r in _as_tuple(radius))
+
+
+def _as_tuple(radius) -> tuple:
+    return radius if isinstance(radius, tuple) else (radius,)
 
 
 def _coerce_bool(name: str, value) -> bool:

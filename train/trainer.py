@@ -262,12 +262,12 @@ def _build_model(encoder, n_classes: int, config: TrainConfig, rng):
     """Wire every layer locally and initialise the relaxed network."""
     prev_pos, prev_grid, n_prev = encoder.bit_positions, encoder.grid, encoder.n_bits
     layers, geometry = [], []
-    for spec in config.layer_specs:
+    for spec, radius in zip(config.layer_specs, config.layer_radii):
         pos = layer_positions(spec)
         wiring = wire_layer(pos, (spec.rows, spec.cols), prev_pos, prev_grid,
-                            config.lut_inputs, config.candidates, config.radius, rng)
+                            config.lut_inputs, config.candidates, radius, rng)
         layers.append(RelaxedLutLayer(wiring, n_prev, config.init_std, rng))
-        geometry.append((spec, pos))
+        geometry.append((spec, pos, wiring.radius(radius)))
         prev_pos, prev_grid, n_prev = pos, (spec.rows, spec.cols), len(pos)
     classes = _readout_classes(n_prev, n_classes)
     temperature = config.temperature or math.sqrt(n_prev / n_classes) / 2
@@ -321,8 +321,8 @@ def _train_epochs(model: MeshModel, split: _Split, dataset: Dataset, config: Tra
 def _export(model: MeshModel, geometry, quantizer, encoder, dataset: Dataset,
             config: TrainConfig) -> Netlist:
     """The hardened network as a netlist (before pruning)."""
-    net_layers = [LutLayer((spec.rows, spec.cols), pos, inputs, tables, config.radius)
-                  for (spec, pos), (inputs, tables) in zip(geometry, model.hard_layers())]
+    net_layers = [LutLayer((spec.rows, spec.cols), pos, inputs, tables, radius)
+                  for (spec, pos, radius), (inputs, tables) in zip(geometry, model.hard_layers())]
     groups = tuple(np.flatnonzero(model.classes == c) for c in range(model.n_classes))
     return Netlist(quantizer, encoder, tuple(net_layers), Readout(groups), dataset.class_names,
                    dataset.feature_names, {})

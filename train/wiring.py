@@ -62,10 +62,24 @@ class Wiring:
     candidates: np.ndarray  # (N, K, M) int64
     distance: np.ndarray    # (N, K, M) int64, Chebyshev cells from the node's centre
 
+    def radius(self, asked: int | None) -> int | None:
+        """The radius the layer's netlist records: ``asked``, or the farthest candidate
+        where a node had nothing within ``asked`` and read its nearest sources."""
+        if asked is None:
+            return None
+        return max(asked, int(self.distance.max(initial=0)))
+
 
 def wire_layer(positions: np.ndarray, grid: tuple, prev_positions: np.ndarray, prev_grid: tuple,
                k: int, m: int, radius: int | None, rng: np.random.Generator) -> Wiring:
-    """Choose ``k * m`` distinct local candidates per node, spreading use evenly."""
+    """Choose ``k * m`` distinct local candidates per node, spreading use evenly.
+
+    A node with no source within ``radius`` reads the sources of its nearest source
+    cell instead (the first, in source order, where several are as near): radius
+    0 on the first layer of an image (each node reads one pixel's thermometer bits)
+    meets pixels that never vary and so have no bits (5 of the 64 digits pixels);
+    their nodes read the nearest pixel that has bits.
+    """
     dist = centre_distances(positions, grid, prev_positions, prev_grid)  # (N, P)
     n_prev = len(prev_positions)
     usage = np.zeros(n_prev)
@@ -73,9 +87,9 @@ def wire_layer(positions: np.ndarray, grid: tuple, prev_positions: np.ndarray, p
     cands = np.empty((len(positions), need), dtype=np.int64)
     for n in rng.permutation(len(positions)):
         window = np.flatnonzero(dist[n] <= radius) if radius is not None else np.arange(n_prev)
-        if window.size == 0:
-            raise ConfigError(f"radius {radius} leaves node at {tuple(positions[n])} with no "
-                              f"inputs; use a larger radius")
+        if window.size == 0:  # the sources of one nearest cell (the first such source's)
+            nearest = np.flatnonzero(dist[n] == dist[n].min())
+            window = nearest[(prev_positions[nearest] == prev_positions[nearest[0]]).all(axis=1)]
         # least used first, then nearer first, then at random
         key = usage[window] * 4 * (n_prev + 1) + dist[n, window] + rng.random(window.size)
         order = window[np.argsort(key, kind="stable")]
