@@ -3,7 +3,7 @@ circuit, local against global wiring, with the sparse linear reference.
 
     python benchmarks/locality.py [--datasets digits] [--radii 1,2,global] [--k 4]
                                   [--presets default,explainable] [--seeds 0]
-                                  [--tolerance 1] [--bound detector]
+                                  [--tolerance 1] [--bound detector] [--keep-inputs]
 
 For each dataset × radius × K × preset × seed: trains a model, finds every class
 circuit with `lutmesh explain`'s search (mean ablation, training split, detector
@@ -33,7 +33,7 @@ from lutmesh.train.config import load_config
 METRICS = ("nodes", "field", "edges", "literals", "wire_length", "balanced_accuracy_test")
 
 
-def circuit_means(net, ds, tolerance: float, bound: str) -> dict:
+def circuit_means(net, ds, tolerance: float, bound: str, hold_inputs: bool = True) -> dict:
     """Mean over classes of every circuit metric (the detector bound by default)."""
     X_train, y_train = np.asarray(ds.X_train, float), np.asarray(ds.y_train)
     model = AblatedModel(net, net.encode(net.quantize(X_train)), y_train)
@@ -41,12 +41,13 @@ def circuit_means(net, ds, tolerance: float, bound: str) -> dict:
                         np.asarray(ds.y_test), constants=model.constants,
                         bit_constants=model.bit_constants)
     names, labels = layer_names(net), bit_names(net)
-    entries = [describe_circuit(model, test, c, tolerance, bound, names, labels)[2]
+    entries = [describe_circuit(model, test, c, tolerance, bound, names, labels,
+                                hold_inputs)[2]
                for c in range(net.n_classes)]
     return {m: statistics.mean(e[m] for e in entries) for m in METRICS}
 
 
-def run_one(ds, name, radius, k, preset, seed, tolerance, bound):
+def run_one(ds, name, radius, k, preset, seed, tolerance, bound, hold_inputs=True):
     # the data's shape defaults first (MNIST-1D's recipe, Fashion-MNIST's layers), as
     # `lutmesh train` applies them, then the preset, then this row's radius and K
     cfg = load_config(preset=preset, data=ds, radius="global" if radius is None else radius,
@@ -56,7 +57,7 @@ def run_one(ds, name, radius, k, preset, seed, tolerance, bound):
     acc = float((net.predict(np.asarray(ds.X_test, float)) == ds.y_test).mean())
     row = {"dataset": name, "radius": "global" if radius is None else radius, "k": k,
            "preset": preset, "seed": seed, "model_nodes": net.n_nodes, "test": acc,
-           **circuit_means(net, ds, tolerance, bound)}
+           **circuit_means(net, ds, tolerance, bound, hold_inputs)}
     row["s"] = time.perf_counter() - t0
     return row
 
@@ -103,6 +104,8 @@ def main():
     ap.add_argument("--seeds", default="0")
     ap.add_argument("--tolerance", type=float, default=1.0)
     ap.add_argument("--bound", default="detector")
+    ap.add_argument("--keep-inputs", action="store_true",
+                    help="circuits keep every input their nodes read (no input holding)")
     args = ap.parse_args()
     rows = []
     for name, ds in available_datasets(args.datasets):
@@ -111,7 +114,8 @@ def main():
                 for radius in [None if r == "global" else int(r) for r in args.radii.split(",")]:
                     for seed in [int(s) for s in args.seeds.split(",")]:
                         rows.append(run_one(ds, name, radius, k, preset, seed,
-                                            args.tolerance / 100, args.bound))
+                                            args.tolerance / 100, args.bound,
+                                            not args.keep_inputs))
                         print_table(rows[-1:])
         ref = l1_logistic(ds.X_train, ds.y_train, ds.X_test, ds.y_test, range(len(set(ds.y_train))))
         print(f"{name}: L1 logistic reference: mean field "

@@ -209,7 +209,10 @@ def wiring_label(net: Netlist) -> str:
     config = net.meta.get("config") or {}
     if "radius" not in config:
         return "wiring unknown"
-    return "global" if config["radius"] is None else f"radius {config['radius']}"
+    radius = config["radius"]  # a list where the layers differ (saved as JSON)
+    text = ",".join("global" if r is None else str(r)
+                    for r in (radius if isinstance(radius, list) else [radius]))
+    return "global" if text == "global" else f"radius {text}"
 
 
 COMPARED = ("nodes", "edges", "field", "literals", "wire_length", "balanced_accuracy_test")

@@ -177,8 +177,8 @@ def test_circuits_json_schema_and_exact_measures_on_the_planted_netlist(tmp_path
     net = planted_netlist()
     explain(net, planted_dataset(), tmp_path, sample=None, log=lambda *a: None)
     data = json.loads((tmp_path / "circuits.json").read_text())
-    assert data["bound"] == "detector"
-    types = {"nodes": int, "edges": int, "field": int, "literals": int, "wire_length": int,
+    assert data["bound"] == "detector" and data["inputs_held"] is True
+    types = {"held_features": list, "nodes": int, "edges": int, "field": int, "literals": int, "wire_length": int,
              "threshold": int, "balanced_accuracy_train": float, "balanced_accuracy_test": float,
              "full_balanced_accuracy_train": float, "full_balanced_accuracy_test": float}
     for entry in data["circuits"]:
@@ -192,6 +192,7 @@ def test_circuits_json_schema_and_exact_measures_on_the_planted_netlist(tmp_path
     assert one["node_names"] == ["l0_r0_c0", "l1_r0_c0"]
     assert (one["nodes"], one["edges"], one["field"], one["literals"], one["wire_length"]) \
         == (2, 3, 2, 3, 1)
+    assert one["held_features"] == []  # both inputs of the AND decide
     assert one["threshold"] == 1 and one["balanced_accuracy_train"] == 1.0
     assert one["full_balanced_accuracy_train"] < 1.0  # f2 fires for negatives too
     assert (tmp_path / "circuit_1.png").stat().st_size > 0

@@ -69,11 +69,14 @@ def test_explain_compare_draws_two_models_side_by_side(tmp_path, capsys):
                      "--radius", radius, "--quiet", "--out", str(models[radius])]) == 0
     out = tmp_path / "ex"
     assert main(["explain", str(models["1"]), "--compare", str(models["global"]),
-                 "--out", str(out)]) == 0
+                 "--keep-inputs", "--out", str(out)]) == 0
     this = json.loads((out / "circuits.json").read_text())["circuits"]
     other = json.loads((out / "compare" / "circuits.json").read_text())["circuits"]
     summary = json.loads((out / "compare.json").read_text())
     assert summary["models"] == ["radius 1", "global"]
+    for path in (out / "circuits.json", out / "compare" / "circuits.json"):
+        assert json.loads(path.read_text())["inputs_held"] is False  # --keep-inputs
+    assert all(c["held_features"] == [] for c in this + other)
     for key, m in summary["metrics"].items():
         a, b = np.mean([c[key] for c in this]), np.mean([c[key] for c in other])
         assert m["ratio"] == pytest.approx(b / max(a, 1e-12), abs=1e-3), key
