@@ -49,8 +49,8 @@ import numpy as np
 
 from ..netlist import LutLayer, Netlist
 
-__all__ = ["AblatedModel", "ClassCircuit", "find_class_circuit", "circuit_netlist", "read_features",
-           "balanced_accuracy", "detector_threshold", "BOUNDS"]
+__all__ = ["AblatedModel", "ClassCircuit", "find_class_circuit", "circuit_netlist",
+           "read_features", "balanced_accuracy", "detector_threshold", "BOUNDS"]
 
 BOUNDS = ("detector", "overall")
 

@@ -178,9 +178,10 @@ def test_circuits_json_schema_and_exact_measures_on_the_planted_netlist(tmp_path
     explain(net, planted_dataset(), tmp_path, sample=None, log=lambda *a: None)
     data = json.loads((tmp_path / "circuits.json").read_text())
     assert data["bound"] == "detector" and data["inputs_held"] is True
-    types = {"held_features": list, "nodes": int, "edges": int, "field": int, "literals": int, "wire_length": int,
-             "threshold": int, "balanced_accuracy_train": float, "balanced_accuracy_test": float,
-             "full_balanced_accuracy_train": float, "full_balanced_accuracy_test": float}
+    types = {"held_features": list, "nodes": int, "edges": int, "field": int, "literals": int,
+             "wire_length": int, "threshold": int, "balanced_accuracy_train": float,
+             "balanced_accuracy_test": float, "full_balanced_accuracy_train": float,
+             "full_balanced_accuracy_test": float}
     for entry in data["circuits"]:
         for key, kind in types.items():
             assert isinstance(entry[key], kind), (key, entry[key])
