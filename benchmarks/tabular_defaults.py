@@ -22,15 +22,13 @@ from pathlib import Path
 
 from lutmesh.datasets import load_dataset
 from lutmesh.train import TrainConfig, fit
-from lutmesh.train.config import MEASURED_TRAINER
+from lutmesh.train.config import DIGITS_TRAINER, MEASURED_TRAINER
 from lutmesh.train.defaults import shape_defaults
 
 SEEDS = {"wine": 30, "breast-cancer": 30, "tabular-20k": 3}
 OLD_DEFAULT = {"layers": "8x8x8,4x4x40", "radius": 2, **MEASURED_TRAINER}
-# the digits default's trainer (TrainConfig's own defaults), tried on each table's
-# default layers: does what helped digits help tables?
-DIGITS_TRAINER = {"candidates": TrainConfig().candidates, "epochs": TrainConfig().epochs,
-                  "patience": TrainConfig().patience}
+# DIGITS_TRAINER, the digits default's trainer (TrainConfig's own defaults), is tried on
+# each table's default layers: does what helped digits help tables?
 
 # configurations tried by hand (README: defaults from the data's shape)
 HAND = {

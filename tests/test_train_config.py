@@ -74,3 +74,10 @@ def test_radius_one_per_layer_from_the_command_line_or_a_toml_list(tmp_path):
         coerce("radius", "0,near")
     with pytest.raises(ConfigError, match="radius"):
         TrainConfig(radius=(0, -1))
+
+
+def test_the_digits_trainer_is_spelled_once_and_the_explainable_preset_uses_it():
+    from lutmesh.train.config import DIGITS_TRAINER, PRESETS
+
+    assert all(getattr(TrainConfig(), k) == v for k, v in DIGITS_TRAINER.items())
+    assert {k: PRESETS["explainable"][k] for k in DIGITS_TRAINER} == DIGITS_TRAINER
