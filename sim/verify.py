@@ -138,18 +138,19 @@ def _run_bulk(net: Netlist, X: np.ndarray, verilog: Path, manifest: dict, scenar
     log(f"bulk harness {'reused from cache' if build.cached else 'built'}"
         f"{'' if build.cached else f' in {build.build_seconds:.1f} s'}")
     t0 = time.perf_counter()
+    width = _port_width(manifest, "i__payload")
+    # one array of payloads: seeded random words (every field uniform over its codes),
+    # the first rows replaced by the samples' own; no copies of it are made
     q = net.quantize(X)
-    words = pack_words(q, manifest["features"], _port_width(manifest, "i__payload"))
-    # random payloads, every field uniform over its codes
-    more = random_words(extra, _port_width(manifest, "i__payload"), seed)
-    payloads = np.concatenate([words, more])
+    payloads = random_words(len(q) + extra, width, seed)
+    payloads[:len(q)] = pack_words(q, manifest["features"], width)
     processes = bulk_processes(len(payloads))
     log(f"bulk: streaming {len(payloads)} samples at full rate"
         f"{f' in {processes} harness processes' if processes > 1 else ''}")
     runs = start_sharded(build, payloads, work / "bulk", processes)
-    # while the harness streams: the extra samples' codes and every golden class
-    more_q = unpack_words(more, manifest["features"])  # codes in the narrowest dtype
-    q = np.concatenate([q.astype(more_q.dtype), more_q])  # quantised codes fit it
+    # while the harness streams: every sample's codes (the samples' own come back
+    # exactly: packing is tested to round-trip) and every golden class
+    q = unpack_words(payloads, manifest["features"])
     expected = predict_bitsliced(net, q)
     check, sim_seconds = check_sharded(runs, expected, int(manifest["latency_cycles"]),
                                        scenario.name)

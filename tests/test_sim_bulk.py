@@ -232,3 +232,23 @@ def test_campaign_of_random_netlists_matches_the_golden_model(tmp_path):
     print(f"campaign: {len(seeds)} netlists x {SAMPLES} samples in "
           f"{time.perf_counter() - t0:.1f} s")
     assert not failed, failed
+
+
+def test_whole_byte_fields_and_empty_fields_unpack_like_any_other():
+    # 8-bit pixels on byte boundaries take the one-gather path; a field of width 0
+    # in the middle makes the fields a subset of the features
+    rng = np.random.default_rng(3)
+    widths = [8] * 9 + [0] + [8] * 6
+    features, pos = [], 0
+    for b in widths:
+        features.append({"lsb": pos, "width": b})
+        pos += b
+    q = rng.integers(0, 256, size=(500, len(widths)))
+    q[:, 9] = 0
+    words = pack_words(q, features, pos)
+    got = unpack_words(words, features, chunk=64)
+    assert got.dtype == np.uint8
+    np.testing.assert_array_equal(got, q)
+    mixed = features[:3] + [{"lsb": pos, "width": 5}]  # one field not whole bytes
+    q5 = np.concatenate([q[:, :3], rng.integers(0, 32, size=(500, 1))], axis=1)
+    np.testing.assert_array_equal(unpack_words(pack_words(q5, mixed, pos + 5), mixed), q5)
