@@ -7,7 +7,7 @@
 
 Models:
 - ``digits``: the default digits model (``lutmesh train --dataset digits --seed 0``;
-  trained here when ``--digits`` does not exist), 1,141 nodes;
+  trained here when ``--digits`` does not exist), 828 nodes since 2026-12-06;
 - ``fashion``: a *random* netlist of the Fashion-MNIST model's shape (README,
   Training: 28x28 8-bit pixels, 4 thermometer thresholds each, layers
   14x14x16,7x7x40,4x4x120, K=4, radius 2; 7,016 nodes, 10 classes of 192 nodes).
