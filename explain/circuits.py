@@ -50,7 +50,7 @@ import numpy as np
 from ..netlist import LutLayer, Netlist
 
 __all__ = ["AblatedModel", "ClassCircuit", "find_class_circuit", "circuit_netlist",
-           "read_features", "balanced_accuracy", "detector_threshold", "BOUNDS"]
+           "read_features", "depends", "balanced_accuracy", "detector_threshold", "BOUNDS"]
 
 BOUNDS = ("detector", "overall")
 
@@ -293,14 +293,17 @@ def reachable(net: Netlist, keep: np.ndarray, offsets: np.ndarray,
     return live
 
 
-def count_edges(net: Netlist, keep: np.ndarray, offsets: np.ndarray) -> int:
-    """Links into kept nodes from kept nodes (or from encoder bits, for layer 0)."""
+def count_edges(net: Netlist, keep: np.ndarray, offsets: np.ndarray,
+                held_features=()) -> int:
+    """Links into kept nodes from kept nodes (or from encoder bits not held, for
+    layer 0)."""
+    held_bits = np.append(np.isin(net.encoder.bit_feature, held_features), False)
     edges = 0
     for i, layer in enumerate(net.layers):
         k = keep[offsets[i]:offsets[i + 1]]
         src = layer.inputs[k]
         if i == 0:
-            edges += int((src >= 0).sum())
+            edges += int(((src >= 0) & ~held_bits[src]).sum())  # -1 reads the False pad
         else:
             prev = keep[offsets[i - 1]:offsets[i]]
             edges += int(prev[src[src >= 0]].sum())
@@ -334,13 +337,17 @@ def _prune(model: AblatedModel, bound: _Bound) -> np.ndarray:
     return state.keep
 
 
+def depends(tables: np.ndarray, k: int) -> np.ndarray:
+    """(N, K) bool: the node's table changes when slot k flips."""
+    idx = np.arange(tables.shape[1])
+    return np.stack([(tables != tables[:, idx ^ (1 << s)]).any(axis=1) for s in range(k)], axis=1)
+
+
 def read_features(net: Netlist, keep: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """Input features whose encoded bits some kept layer-0 node's table depends on."""
     layer = net.layers[0]
-    idx = np.arange(layer.tables.shape[1])
-    depends = np.stack([(layer.tables != layer.tables[:, idx ^ (1 << s)]).any(axis=1)
-                        for s in range(layer.k)], axis=1)
-    used = depends & (layer.inputs >= 0) & keep[offsets[0]:offsets[1]][:, None]
+    used = (depends(layer.tables, layer.k) & (layer.inputs >= 0)
+            & keep[offsets[0]:offsets[1]][:, None])
     return np.unique(net.encoder.bit_feature[layer.inputs[used]])
 
 
@@ -370,7 +377,7 @@ def find_class_circuit(model: AblatedModel, c: int, tolerance: float = 0.01,
     per_layer = [int(keep[model.offsets[i]:model.offsets[i + 1]].sum())
                  for i in range(len(model.sizes))]
     return ClassCircuit(c, [int(v) for v in np.flatnonzero(keep)],
-                        count_edges(model.net, keep, model.offsets), got["accuracy"],
+                        count_edges(model.net, keep, model.offsets, held), got["accuracy"],
                         got["one_vs_rest"], rule.full["accuracy"], rule.full["one_vs_rest"],
                         rule.evaluations, per_layer, bound, rule.threshold,
                         got["balanced_accuracy"], rule.full["balanced_accuracy"], held)

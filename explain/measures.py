@@ -17,17 +17,11 @@ Edges and field count only inputs a node's table depends on, from kept sources.
 import numpy as np
 
 from ..netlist import Netlist, projected_centre
-from .circuits import AblatedModel, balanced_accuracy, find_class_circuit
+from .circuits import AblatedModel, balanced_accuracy, depends, find_class_circuit
 from .formulas import NodeFormula, layer_patterns, node_formula
 
 __all__ = ["depends", "circuit_links", "circuit_measures", "circuit_formulas", "pixel_impact",
            "describe_circuit"]
-
-
-def depends(tables: np.ndarray, k: int) -> np.ndarray:
-    """(N, K) bool: the node's table changes when slot k flips."""
-    idx = np.arange(tables.shape[1])
-    return np.stack([(tables != tables[:, idx ^ (1 << s)]).any(axis=1) for s in range(k)], axis=1)
 
 
 def circuit_links(net: Netlist, keep: np.ndarray, offsets: np.ndarray,
