@@ -167,9 +167,10 @@ def _coerce_bool(name: str, value) -> bool:
 
 # The trainer settings every recipe other than the digits default was measured with
 # (the dataclass defaults before they moved to 8 candidates and 120 epochs): the
-# other data shapes (``defaults.py``) keep them, so their measured figures still hold. The digits gain (+0.3 point over 20 seeds) does not
-# carry over: Fashion-MNIST with 8 candidates scored 88.00% against 88.68%, wine with
-# the digits trainer 96.57% against 98.24% over seeds 0-29 (README).
+# other data shapes (``defaults.py``) keep them, so their measured figures still
+# hold. The digits gain (+0.3 point over 20 seeds) does not carry over: Fashion-MNIST
+# with 8 candidates scored 88.00% against 88.68%, wine with the digits trainer 96.57%
+# against 98.24% over seeds 0-29 (README).
 MEASURED_TRAINER = {"candidates": 4, "epochs": 40, "patience": 15}
 
 
