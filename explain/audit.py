@@ -16,8 +16,10 @@ __all__ = ["audit_sample"]
 
 def audit_sample(net: Netlist, q_row: np.ndarray, formulas: list[list[NodeFormula]],
                  names: list[list[str]], bit_labels: list[str], keep: np.ndarray | None,
-                 offsets: np.ndarray) -> dict:
-    """JSON-ready trail for one quantised sample (``keep``: the class circuit, or None)."""
+                 offsets: np.ndarray, held_features=()) -> dict:
+    """JSON-ready trail for one quantised sample (``keep``: the class circuit, or None;
+    ``held_features``: the inputs that circuit holds constant, never deciding)."""
+    held = set(int(f) for f in held_features)
     bits = net.encode(np.asarray(q_row)[None, :])
     outs = net.forward(bits)
     values = [bits[0]] + [o[0] for o in outs]
@@ -55,7 +57,8 @@ def audit_sample(net: Netlist, q_row: np.ndarray, formulas: list[list[NodeFormul
             for s in slots:
                 src = int(ins[s])
                 if layer == 0:
-                    decisive_bits.add(src)
+                    if int(net.encoder.bit_feature[src]) not in held:
+                        decisive_bits.add(src)
                 elif kept(layer - 1, src):
                     nxt.add((layer - 1, src))
         frontier = nxt

@@ -184,7 +184,8 @@ def _audit_step(run: _Run, sample, formulas, circuits, model, pictures):
     q = net.quantize(run.X_test[sample:sample + 1])[0]
     cls = int(net.predict_quantized(q[None, :])[0])
     keep = circuits[cls][1] if cls in circuits else None
-    audit = audit_sample(net, q, formulas, run.names, run.labels, keep, model.offsets)
+    held = circuits[cls][0].held_features if cls in circuits else ()
+    audit = audit_sample(net, q, formulas, run.names, run.labels, keep, model.offsets, held)
     audit["sample"] = sample
     audit["label"] = int(run.y_test[sample])
     audit["circuit"] = "class circuit" if keep is not None else "whole model"

@@ -210,3 +210,19 @@ def test_overall_bound_keeps_every_voter_group_and_bad_bound_is_refused(tmp_path
     assert all(c["nodes"] == 4 for c in data["circuits"])
     with pytest.raises(ConfigError, match="--bound nope"):
         explain(net, planted_dataset(), tmp_path, bound="nope", log=lambda *a: None)
+
+
+def test_an_audit_through_a_circuit_never_names_an_input_it_holds():
+    from lutmesh.explain.audit import audit_sample
+    from lutmesh.explain.explain import all_formulas
+    from lutmesh.names import bit_names, layer_names
+
+    net = planted_netlist()
+    X, y = planted_data()
+    bits = net.encode(net.quantize(X))
+    formulas = all_formulas(net, bits, net.forward(bits))
+    offsets = np.array([0, 4, 8])
+    q = net.quantize(np.array([[1.0, 1.0, 0.0, 0.0]]))[0]  # AND fires: class 1
+    args = (net, q, formulas, layer_names(net), bit_names(net), None, offsets)
+    assert audit_sample(*args)["decisive_features"] == [0, 1]
+    assert audit_sample(*args, held_features=[0])["decisive_features"] == [1]
