@@ -320,7 +320,8 @@ def _circuit_rows(net: Netlist, circuits: list[dict]) -> str:
     e = html.escape
     return "".join(
         f"<tr><td>{e(str(net.class_names[c['class']]))}</td><td>{c['nodes']}</td>"
-        f"<td>{c['edges']}</td><td>{c['field']}</td><td>{c['literals']}</td>"
+        f"<td>{c['edges']}</td><td>{c['field']}</td><td>{len(c['held_features'])}</td>"
+        f"<td>{c['literals']}</td>"
         f"<td>{c['wire_length']}</td><td>≥ {c['threshold']}</td>"
         f"<td>{_pct(c['balanced_accuracy_train'])} / {_pct(c['full_balanced_accuracy_train'])}"
         f"</td><td>{_pct(c['balanced_accuracy_test'])} / "
@@ -340,10 +341,13 @@ def _circuit_sections(net: Netlist, result: dict, pictures: dict) -> list[str]:
         "<h2>Class circuits</h2>",
         f"<p>Bound <b>{e(bound)}</b>: per class, the fewest nodes (every other node held "
         f"at its most frequent value) such that {what} within the tolerance on the "
-        "training data. Field: inputs read; literals: total length of the node formulas; "
+        "training data; then the inputs it can do without are held at their most frequent "
+        "value too (inputs held). Field: inputs read; literals: total length of the node "
+        "formulas; "
         "wire: sum of edge lengths in grid cells. L1: per-class L1 logistic regression "
         "on the same split, the sparse linear reference.</p>",
-        "<table><tr><th>class</th><th>nodes</th><th>edges</th><th>field</th><th>literals</th>"
+        "<table><tr><th>class</th><th>nodes</th><th>edges</th><th>field</th>"
+        "<th>inputs held</th><th>literals</th>"
         "<th>wire</th><th>detector</th><th>balanced train (circuit / full)</th>"
         "<th>balanced test (circuit / full)</th><th>L1 logistic (field, balanced test)</th>"
         f"</tr>{_circuit_rows(net, result['circuits'])}</table>"]
