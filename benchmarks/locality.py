@@ -33,7 +33,8 @@ from lutmesh.train.config import load_config
 METRICS = ("nodes", "field", "edges", "literals", "wire_length", "balanced_accuracy_test")
 
 
-def circuit_means(net, ds, tolerance: float, bound: str, hold_inputs: bool = True) -> dict:
+def circuit_means(net, ds, tolerance: float, bound: str, hold_inputs: bool = True,
+                  parts: int = 1) -> dict:
     """Mean over classes of every circuit metric (the detector bound by default)."""
     X_train, y_train = np.asarray(ds.X_train, float), np.asarray(ds.y_train)
     model = AblatedModel(net, net.encode(net.quantize(X_train)), y_train)
@@ -42,7 +43,7 @@ def circuit_means(net, ds, tolerance: float, bound: str, hold_inputs: bool = Tru
                         bit_constants=model.bit_constants)
     names, labels = layer_names(net), bit_names(net)
     entries = [describe_circuit(model, test, c, tolerance, bound, names, labels,
-                                hold_inputs)[2]
+                                hold_inputs, parts)[2]
                for c in range(net.n_classes)]
     return {m: statistics.mean(e[m] for e in entries) for m in METRICS}
 

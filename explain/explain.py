@@ -57,6 +57,7 @@ class _Run:
     names: list = field(default_factory=list)
     labels: list = field(default_factory=list)
     hold_inputs: bool = True  # step 5 of the circuit search (explain.circuits)
+    parts: int = 1  # the bound also holds on each of this many parts of the data
 
     @property
     def flat_names(self) -> list[str]:
@@ -105,7 +106,8 @@ def _class_entry(run: _Run, model, test_model, reference, c, tolerance, bound, p
     """One class: its circuit, what it costs a reader, how well it detects, its picture."""
     net = run.net
     circ, keep, entry, formulas, measures = describe_circuit(
-        model, test_model, c, tolerance, bound, run.names, run.labels, run.hold_inputs)
+        model, test_model, c, tolerance, bound, run.names, run.labels, run.hold_inputs,
+        run.parts)
     ref = reference[c]
     entry["l1_logistic"] = {"field": ref["field"],
                             "balanced_accuracy_train": ref["balanced_accuracy_train"],
@@ -167,7 +169,8 @@ def _circuits_step(run: _Run, bits_train, classes, tolerance, bound, export_circ
         "method": "mean ablation; ranked prefix + greedy backward elimination with "
                   "re-checking" + ("; then inputs held at their training majority, greedily"
                                    if run.hold_inputs else ""),
-        "inputs_held": run.hold_inputs, "reference": f"L1 logistic regression, C = {L1_C}",
+        "inputs_held": run.hold_inputs, "parts": run.parts,
+        "reference": f"L1 logistic regression, C = {L1_C}",
         "circuits": circuit_json})
     return circuits, model, circuit_json
 
@@ -254,7 +257,7 @@ def _compare_step(run: _Run, other: Netlist, ds, classes, tolerance, bound, circ
     labels = (wiring_label(run.net), wiring_label(other))
     run.log(f"[3b/4] class circuits of the compared model ({labels[1]}, {other.n_nodes} nodes)")
     crun = _new_run(other, ds, run.out / "compare", run.log)
-    crun.hold_inputs = run.hold_inputs
+    crun.hold_inputs, crun.parts = run.hold_inputs, run.parts
     bits = other.encode(other.quantize(crun.X_train))
     _, _, circuit_json = _circuits_step(crun, bits, classes, tolerance, bound, False, pictures)
     summary = compare_summary(circuits, circuit_json, labels)
@@ -269,7 +272,8 @@ def _compare_step(run: _Run, other: Netlist, ds, classes, tolerance, bound, circ
 
 def explain(net: Netlist, ds, out_dir: str | Path, *, classes=None, sample: int | None = None,
             tolerance: float = 0.01, bound: str = "detector", export_circuit: bool = False,
-            compare: Netlist | None = None, hold_inputs: bool = True, log=print) -> dict:
+            compare: Netlist | None = None, hold_inputs: bool = True, parts: int = 1,
+            log=print) -> dict:
     """Everything ``lutmesh explain`` writes into ``out_dir``; returns explain.json's data.
 
     ``compare``: a second model of the same data (say, global wiring against this
@@ -284,7 +288,7 @@ def explain(net: Netlist, ds, out_dir: str | Path, *, classes=None, sample: int 
     out = Path(out_dir)
     t0 = time.perf_counter()
     run = _new_run(net, ds, out, log)
-    run.hold_inputs = hold_inputs
+    run.hold_inputs, run.parts = hold_inputs, parts
     bits_train = net.encode(net.quantize(run.X_train))
     outs = net.forward(bits_train)
     pictures: dict = {}

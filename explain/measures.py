@@ -100,11 +100,11 @@ def pixel_impact(model: AblatedModel, keep: np.ndarray, c: int,
 
 def describe_circuit(model: AblatedModel, test_model: AblatedModel, c: int, tolerance: float,
                      bound: str, names: list[list[str]], bit_labels: list[str],
-                     hold_inputs: bool = True) -> tuple:
+                     hold_inputs: bool = True, parts: int = 1) -> tuple:
     """Find class ``c``'s circuit and measure it: (circuit, keep mask, circuits.json
     entry, its formulas, its measures). ``test_model``: the test split, ablated with
     the training constants (nodes and bits)."""
-    circ = find_class_circuit(model, c, tolerance, bound, hold_inputs)
+    circ = find_class_circuit(model, c, tolerance, bound, hold_inputs, parts)
     keep = np.zeros(model.n_nodes, dtype=bool)
     keep[circ.nodes] = True
     held = model.holding(circ.held_features)

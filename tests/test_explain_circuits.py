@@ -177,7 +177,7 @@ def test_circuits_json_schema_and_exact_measures_on_the_planted_netlist(tmp_path
     net = planted_netlist()
     explain(net, planted_dataset(), tmp_path, sample=None, log=lambda *a: None)
     data = json.loads((tmp_path / "circuits.json").read_text())
-    assert data["bound"] == "detector" and data["inputs_held"] is True
+    assert data["bound"] == "detector" and data["inputs_held"] is True and data["parts"] == 1
     types = {"held_features": list, "nodes": int, "edges": int, "field": int, "literals": int,
              "wire_length": int, "threshold": int, "balanced_accuracy_train": float,
              "balanced_accuracy_test": float, "full_balanced_accuracy_train": float,
@@ -226,3 +226,33 @@ def test_an_audit_through_a_circuit_never_names_an_input_it_holds():
     args = (net, q, formulas, layer_names(net), bit_names(net), None, offsets)
     assert audit_sample(*args)["decisive_features"] == [0, 1]
     assert audit_sample(*args, held_features=[0])["decisive_features"] == [1]
+
+
+def test_with_parts_the_detector_bound_holds_on_every_part_and_the_whole():
+    net = random_netlist(4, features=8, layers=2, nodes_per_layer=40, classes=4, k=4)
+    q = random_inputs(net, 600, seed=1)
+    labels = net.predict_quantized(q).copy()
+    flip = np.random.default_rng(2).random(len(labels)) < 0.15
+    labels[flip] = (labels[flip] + 1) % 4
+    model = AblatedModel(net, net.encode(q), labels)
+    part = np.random.default_rng(0).integers(0, 3, len(labels))  # the bound's own parts
+    sizes = []
+    for parts in (1, 3):
+        total = 0
+        for c in range(4):
+            circ = find_class_circuit(model, c, 0.02, bound="detector", parts=parts)
+            keep = np.zeros(model.n_nodes, bool)
+            keep[circ.nodes] = True
+            got = model.holding(circ.held_features).scores(keep)[:, c] >= circ.threshold
+            full = model.scores(np.ones_like(keep))[:, c] >= circ.threshold
+            masks = [np.ones(len(labels), bool)] + ([part == p for p in range(3)]
+                                                     if parts == 3 else [])
+            for m in masks:
+                pos = labels[m] == c
+                assert balanced_accuracy(got[m], pos) >= balanced_accuracy(full[m], pos) - 0.02 \
+                    - 1e-12
+            total += len(circ.nodes)
+        sizes.append(total)
+    assert sizes[1] >= sizes[0]  # a stricter bound keeps at least as many nodes here
+    with pytest.raises(ValueError, match="parts"):
+        find_class_circuit(model, 0, 0.02, bound="detector", parts=0)

@@ -42,6 +42,7 @@ def test_explain_cli_on_a_trained_model_and_the_exported_detector_circuit_verifi
                  "--out", str(tmp_path / "v")]) == 0
     assert "PASS" in capsys.readouterr().out
     assert main(["explain", str(model), "--class", "nope", "--out", str(out)]) == 2
+    assert main(["explain", str(model), "--parts", "0", "--out", str(out)]) == 2
 
 
 def test_compare_summary_ratios_and_their_spread():
