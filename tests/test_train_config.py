@@ -81,3 +81,11 @@ def test_the_digits_trainer_is_spelled_once_and_the_explainable_preset_uses_it()
 
     assert all(getattr(TrainConfig(), k) == v for k, v in DIGITS_TRAINER.items())
     assert {k: PRESETS["explainable"][k] for k in DIGITS_TRAINER} == DIGITS_TRAINER
+
+
+def test_a_per_layer_radius_survives_the_json_round_trip_reuse_compares():
+    import json
+
+    cfg = TrainConfig(layers="8x8x6,4x4x20", radius=(0, None))
+    assert json.loads(json.dumps(cfg.to_dict())) == cfg.to_dict()
+    assert cfg.to_dict()["radius"] == [0, None]

@@ -93,8 +93,12 @@ class TrainConfig:
         return (self.radius,) * len(parse_layers(self.layers))
 
     def to_dict(self) -> dict:
+        """JSON-ready (a per-layer radius as a list), and equal to itself read back from
+        JSON, which is how ``is_current`` compares a saved config."""
         d = dataclasses.asdict(self)
         d.pop("progress")
+        if isinstance(d["radius"], tuple):
+            d["radius"] = list(d["radius"])
         return d
 
     def replace(self, **changes) -> "TrainConfig":
