@@ -252,3 +252,16 @@ def test_whole_byte_fields_and_empty_fields_unpack_like_any_other():
     mixed = features[:3] + [{"lsb": pos, "width": 5}]  # one field not whole bytes
     q5 = np.concatenate([q[:, :3], rng.integers(0, 32, size=(500, 1))], axis=1)
     np.testing.assert_array_equal(unpack_words(pack_words(q5, mixed, pos + 5), mixed), q5)
+
+
+def test_wide_fields_straddling_bytes_and_words_unpack_exactly():
+    rng = np.random.default_rng(5)
+    widths = [12, 16, 3, 16, 9, 30]
+    features, pos = [], 0
+    for b in widths:
+        features.append({"lsb": pos, "width": b})
+        pos += b
+    q = np.stack([rng.integers(0, 1 << b, size=400) for b in widths], axis=1)
+    got = unpack_words(pack_words(q, features, pos), features, chunk=100)
+    assert got.dtype == np.uint32
+    np.testing.assert_array_equal(got, q)
