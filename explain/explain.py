@@ -11,7 +11,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..files import atomic_write_text
-from ..names import bit_names, layer_names
+from ..names import bit_names, layer_names, radius_text
 from ..netlist import Netlist
 from .audit import audit_sample
 from .circuits import BOUNDS, AblatedModel, circuit_netlist
@@ -213,9 +213,7 @@ def wiring_label(net: Netlist) -> str:
     config = net.meta.get("config") or {}
     if "radius" not in config:
         return "wiring unknown"
-    radius = config["radius"]  # a list where the layers differ (saved as JSON)
-    text = ",".join("global" if r is None else str(r)
-                    for r in (radius if isinstance(radius, list) else [radius]))
+    text = radius_text(config["radius"])  # a list where the layers differ (saved as JSON)
     return "global" if text == "global" else f"radius {text}"
 
 
@@ -280,7 +278,8 @@ def explain(net: Netlist, ds, out_dir: str | Path, *, classes=None, sample: int 
     one's local wiring) whose class circuits are found the same way and drawn beside
     this model's, with the ratios of their measures (compare.json). ``hold_inputs``:
     let a circuit hold the inputs it can do without at their training majority
-    (step 5 of :mod:`lutmesh.explain.circuits`)."""
+    (step 5 of :mod:`lutmesh.explain.circuits`); ``parts``: the bound must also hold
+    on each of that many seeded parts of the training split."""
     if bound not in BOUNDS:
         raise ConfigError(f"--bound {bound}: expected one of {', '.join(BOUNDS)}")
     if compare is not None:

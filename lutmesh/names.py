@@ -6,7 +6,14 @@ read here can be found in a waveform or a synthesis report.
 
 from .netlist import LutLayer, Netlist
 
-__all__ = ["node_names", "feature_label", "bit_names", "layer_names"]
+__all__ = ["node_names", "feature_label", "bit_names", "layer_names", "radius_text"]
+
+
+def radius_text(radius) -> str:
+    """A locality radius as the CLI spells it: ``2``, ``global``, or one per layer
+    (``0,2``, from a tuple or from a list read back from JSON)."""
+    radii = radius if isinstance(radius, (tuple, list)) else (radius,)
+    return ",".join("global" if r is None else str(r) for r in radii)
 
 
 def node_names(layer: LutLayer, index: int) -> list[str]:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from ..files import read_toml
+from ..names import radius_text
 from .wiring import LayerSpec, parse_layers
 
 __all__ = ["TrainConfig", "load_config", "PRESETS", "radius_text"]
@@ -147,11 +148,6 @@ def _coerce_radius(value):
         return int(value)
     except (TypeError, ValueError):
         raise ConfigError(f"radius = {value!r}: expected an integer or 'global'") from None
-
-
-def radius_text(radius) -> str:
-    """A radius setting as the CLI spells it: ``2``, ``global``, ``0,2,2``."""
-    return ",".join("global" if r is None else str(r) for r in _as_tuple(radius))
 
 
 def _as_tuple(radius) -> tuple:
