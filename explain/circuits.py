@@ -428,8 +428,10 @@ def read_features(net: Netlist, keep: np.ndarray, offsets: np.ndarray) -> np.nda
     return np.unique(net.encoder.bit_feature[layer.inputs[used]])
 
 
-def _hold_inputs(model: AblatedModel, keep: np.ndarray, bound: _Bound) -> list[int]:
-    """Step 5 of the module docstring: the input features held, sorted."""
+def _hold_inputs(model: AblatedModel, keep: np.ndarray,
+                 bound: _Bound) -> tuple[list[int], np.ndarray]:
+    """Step 5 of the module docstring: the input features held, sorted, and the class
+    scores with them held."""
     read = read_features(model.net, keep, model.offsets)
     state = IncrementalAblation(model, keep)
     base = bound.watched(state.score)
@@ -437,7 +439,7 @@ def _hold_inputs(model: AblatedModel, keep: np.ndarray, bound: _Bound) -> list[i
     for f in read[np.argsort(impact, kind="stable")]:
         if bound.holds(state.try_hold(int(f))):
             state.commit()
-    return sorted(state.held)
+    return sorted(state.held), state.score
 
 
 def find_class_circuit(model: AblatedModel, c: int, tolerance: float = 0.01,
@@ -450,8 +452,8 @@ def find_class_circuit(model: AblatedModel, c: int, tolerance: float = 0.01,
     ``held_features``."""
     rule = _Bound(model, c, bound, tolerance, parts)
     keep = reachable(model.net, _prune(model, rule), model.offsets, rule.groups)
-    held = _hold_inputs(model, keep, rule) if hold_inputs else []
-    got = rule.measure(model.holding(held).scores(keep))
+    held, scores = _hold_inputs(model, keep, rule) if hold_inputs else ([], model.scores(keep))
+    got = rule.measure(scores)
     per_layer = [int(keep[model.offsets[i]:model.offsets[i + 1]].sum())
                  for i in range(len(model.sizes))]
     return ClassCircuit(c, [int(v) for v in np.flatnonzero(keep)],

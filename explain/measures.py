@@ -17,7 +17,8 @@ Edges and field count only inputs a node's table depends on, from kept sources.
 import numpy as np
 
 from ..netlist import Netlist, projected_centre
-from .circuits import AblatedModel, balanced_accuracy, depends, find_class_circuit
+from .circuits import (AblatedModel, IncrementalAblation, balanced_accuracy, depends,
+                       find_class_circuit)
 from .formulas import NodeFormula, layer_patterns, node_formula
 
 __all__ = ["depends", "circuit_links", "circuit_measures", "circuit_formulas", "pixel_impact",
@@ -89,12 +90,11 @@ def pixel_impact(model: AblatedModel, keep: np.ndarray, c: int,
                  features: list[int]) -> np.ndarray:
     """Per feature: mean |change of score[c]| when its bits are held at their
     training majority too, the circuit's other nodes ablated as usual."""
-    net = model.net
-    base = net.readout(model.outputs(keep)[-1])[:, c].astype(float)
-    impact = np.zeros(net.n_features)
+    state = IncrementalAblation(model, keep)
+    base = state.score[:, c].astype(float)
+    impact = np.zeros(model.net.n_features)
     for f in features:
-        held = model.holding(list(model.held_features) + [f])
-        impact[f] = np.abs(net.readout(held.outputs(keep)[-1])[:, c] - base).mean()
+        impact[f] = np.abs(state.try_hold(int(f))[:, c] - base).mean()
     return impact
 
 

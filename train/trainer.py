@@ -194,7 +194,7 @@ def fit(dataset: Dataset | str, config: TrainConfig | None = None, *,
                                         lambda Xr: encoder(quantizer(Xr)).astype(DTYPE),
                                         on_epoch)
     train_seconds = time.perf_counter() - t0
-    raw = _export(model, geometry, quantizer, encoder, dataset, sized)
+    raw = _export(model, geometry, quantizer, encoder, dataset)
     net = simplify(raw)
     metrics = _metrics(net, raw, model, split, dataset, config, encoder, quantizer)
     metrics.update(best_epoch=best_epoch, epochs_run=len(history),
@@ -318,8 +318,7 @@ def _train_epochs(model: MeshModel, split: _Split, dataset: Dataset, config: Tra
     return best[2], history
 
 
-def _export(model: MeshModel, geometry, quantizer, encoder, dataset: Dataset,
-            config: TrainConfig) -> Netlist:
+def _export(model: MeshModel, geometry, quantizer, encoder, dataset: Dataset) -> Netlist:
     """The hardened network as a netlist (before pruning)."""
     net_layers = [LutLayer((spec.rows, spec.cols), pos, inputs, tables, radius)
                   for (spec, pos, radius), (inputs, tables) in zip(geometry, model.hard_layers())]
