@@ -52,7 +52,6 @@ TABLE_MIN_VOTERS = 640
 TABLE_LONG_TRAINING_ROWS = 10_000
 
 
-
 def _pow2(value: float, low: int, high: int) -> int:
     """The power of two nearest ``value`` in log terms, within ``[low, high]``."""
     return int(min(high, max(low, 2 ** round(math.log2(max(value, 1))))))
