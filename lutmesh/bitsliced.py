@@ -28,7 +28,8 @@ import numpy as np
 from .errors import NetlistError
 from .netlist import LutLayer, Netlist
 
-__all__ = ["predict_bitsliced", "encode_packed", "layer_packed", "scores_packed"]
+__all__ = ["predict_bitsliced", "encode_packed", "layer_packed", "scores_packed", "nodes_packed",
+           "pack_rows", "unpack_rows", "row_ones"]
 
 ONES = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
 # Samples per chunk (128 words per row) and the size of a block of nodes' temporaries:
@@ -78,6 +79,23 @@ def _first_level(layer: LutLayer) -> tuple[np.ndarray, np.ndarray]:
     return t0[:, :, None], (t0 ^ t[half:])[:, :, None]
 
 
+def _mux_tree(t0: np.ndarray, d: np.ndarray, sources: np.ndarray,
+              padded: np.ndarray) -> np.ndarray:
+    """Output rows (N, W) of N nodes whose first mux level is ``t0``, ``d`` (each
+    (2**(K-1), N, 1)), reading rows ``sources`` (N, K) of ``padded``."""
+    k = sources.shape[1]
+    acc = d & padded[sources[:, k - 1]]
+    acc ^= t0  # each entry a function of input K-1 only
+    for slot in range(k - 2, -1, -1):
+        half = len(acc) // 2
+        a, b = acc[:half], acc[half:]
+        b ^= a  # mux: a ^ ((a ^ b) & x), in place
+        b &= padded[sources[:, slot]]
+        b ^= a
+        acc = b
+    return acc[0]
+
+
 def layer_packed(layer: LutLayer, prev: np.ndarray, consts=None) -> np.ndarray:
     """Every node's output row (N, W) from the previous layer's rows (N_prev, W).
 
@@ -87,24 +105,54 @@ def layer_packed(layer: LutLayer, prev: np.ndarray, consts=None) -> np.ndarray:
     of the layer, passed in to reuse it across chunks.
     """
     t0, d = consts if consts is not None else _first_level(layer)
-    width, k = prev.shape[1], layer.k
+    width = prev.shape[1]
     padded = np.concatenate([prev, np.zeros((1, width), dtype=np.uint64)])
     rows = np.where(layer.inputs >= 0, layer.inputs, len(prev))  # -1: the zero row
     out = np.empty((layer.n_nodes, width), dtype=np.uint64)
     block = max(1, BLOCK_BYTES // (8 * len(t0) * width))
     for s in range(0, layer.n_nodes, block):
-        r = rows[s:s + block]
-        acc = d[:, s:s + block] & padded[r[:, k - 1]]
-        acc ^= t0[:, s:s + block]  # each entry a function of input K-1 only
-        for slot in range(k - 2, -1, -1):
-            half = len(acc) // 2
-            a, b = acc[:half], acc[half:]
-            b ^= a  # mux: a ^ ((a ^ b) & x), in place
-            b &= padded[r[:, slot]]
-            b ^= a
-            acc = b
-        out[s:s + block] = acc[0]
+        out[s:s + block] = _mux_tree(t0[:, s:s + block], d[:, s:s + block],
+                                     rows[s:s + block], padded)
     return out
+
+
+def nodes_packed(layer: LutLayer, nodes: np.ndarray, padded: np.ndarray,
+                 sources: np.ndarray) -> np.ndarray:
+    """Output rows (len(nodes), W) of some of ``layer``'s nodes, reading rows
+    ``sources`` (len(nodes), K) of ``padded`` (the caller's gathered, possibly
+    changed, copy of the rows they read): what an incremental re-evaluation needs."""
+    t = (layer.tables[nodes].astype(np.uint64) * ONES).T
+    half = t.shape[0] // 2
+    t0 = np.ascontiguousarray(t[:half])
+    out = np.empty((len(nodes), padded.shape[1]), dtype=np.uint64)
+    block = max(1, BLOCK_BYTES // (8 * max(1, half) * padded.shape[1]))
+    for s in range(0, len(nodes), block):
+        a = t0[:, s:s + block, None]
+        out[s:s + block] = _mux_tree(a, a ^ t[half:, s:s + block, None], sources[s:s + block],
+                                     padded)
+    return out
+
+
+def pack_rows(bits: np.ndarray) -> np.ndarray:
+    """Bits (S, N) as rows of words (N, ceil(S/64)); padding bits are 0."""
+    bits = np.asarray(bits, dtype=np.uint8)
+    words = -(-bits.shape[0] // 64)
+    out = np.zeros((bits.shape[1], words * 8), dtype=np.uint8)
+    packed = np.packbits(bits.T, axis=1, bitorder="little")
+    out[:, :packed.shape[1]] = packed
+    return out.view("<u8").astype(np.uint64, copy=False)
+
+
+def unpack_rows(rows: np.ndarray, samples: int) -> np.ndarray:
+    """Rows of words (N, W) back to bits (N, samples) uint8."""
+    return np.unpackbits(np.ascontiguousarray(rows).view(np.uint8), axis=1, count=samples,
+                         bitorder="little")
+
+
+def row_ones(rows: np.ndarray, samples: int, block: int = 256) -> np.ndarray:
+    """How many of each row's first ``samples`` bits are 1, shape (N,)."""
+    return np.concatenate([unpack_rows(rows[s:s + block], samples).sum(axis=1, dtype=np.int64)
+                           for s in range(0, len(rows), block)] + [np.zeros(0, np.int64)])
 
 
 def scores_packed(net: Netlist, last: np.ndarray, samples: int) -> np.ndarray:

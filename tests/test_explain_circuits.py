@@ -286,3 +286,25 @@ def test_incremental_holds_and_ablations_equal_a_forward_pass_from_scratch():
     assert moved >= 2  # the holds did change scores, so the equality above means something
     assert state.held == [3, 0, 7]
     np.testing.assert_array_equal(state.score, model.holding(held).scores(state.keep))
+
+
+def test_ablated_scores_equal_a_plain_forward_pass():
+    """The bit-sliced ablated pass against byte-per-node layers written out here: 300
+    samples (not a multiple of 64), K = 3, constants of both values."""
+    net = random_netlist(5, features=9, layers=3, nodes_per_layer=40, classes=4, k=3)
+    q = random_inputs(net, 300, seed=5)
+    bits = net.encode(q)
+    model = AblatedModel(net, bits, net.predict_quantized(q))
+    keep = np.random.default_rng(0).random(model.n_nodes) < 0.6
+    x, consts_seen = bits, set()
+    for i, layer in enumerate(net.layers):
+        x = layer(x).copy()
+        off = ~keep[model.offsets[i]:model.offsets[i + 1]]
+        x[:, off] = model.constants[i][off]
+        consts_seen |= set(model.constants[i][off].tolist())
+        np.testing.assert_array_equal(model.outputs(keep)[i], x)
+    assert consts_seen == {0, 1}
+    np.testing.assert_array_equal(model.scores(keep), net.readout(x))
+    want = [(layer_out.mean(axis=0) >= 0.5).astype(np.uint8) for layer_out in net.forward(bits)]
+    for got, w in zip(model.constants, want):
+        np.testing.assert_array_equal(got, w)
