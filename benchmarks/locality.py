@@ -4,6 +4,7 @@ circuit, local against global wiring, with the sparse linear reference.
     python benchmarks/locality.py [--datasets digits] [--radii 1,2,global] [--k 4]
                                   [--presets default,explainable] [--seeds 0]
                                   [--tolerance 1] [--bound detector] [--keep-inputs]
+                                  [--models DIR]
 
 For each dataset × radius × K × preset × seed: trains a model, finds every class
 circuit with `lutmesh explain`'s search (mean ablation, training split, detector
@@ -19,6 +20,7 @@ model). Slow: a benchmark, not a test.
 import argparse
 import statistics
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -27,6 +29,7 @@ from lutmesh.explain.circuits import AblatedModel
 from lutmesh.explain.measures import describe_circuit
 from lutmesh.explain.reference import l1_logistic
 from lutmesh.names import bit_names, layer_names
+from lutmesh.netlist import Netlist
 from lutmesh.train import fit
 from lutmesh.train.config import load_config
 
@@ -48,13 +51,28 @@ def circuit_means(net, ds, tolerance: float, bound: str, hold_inputs: bool = Tru
     return {m: statistics.mean(e[m] for e in entries) for m in METRICS}
 
 
-def run_one(ds, name, radius, k, preset, seed, tolerance, bound, hold_inputs=True):
+def trained(ds, name, radius, k, preset, seed, models: Path | None):
+    """The row's model: trained, or read back from ``models`` where an earlier run
+    saved it (a Fashion-MNIST model takes 7-10 minutes to train here)."""
     # the data's shape defaults first (MNIST-1D's recipe, Fashion-MNIST's layers), as
     # `lutmesh train` applies them, then the preset, then this row's radius and K
     cfg = load_config(preset=preset, data=ds, radius="global" if radius is None else radius,
                       lut_inputs=k, seed=seed, progress=False)
-    t0 = time.perf_counter()
+    path = None if models is None else models / (
+        f"{name}-r{'global' if radius is None else radius}-k{k}-{preset}-s{seed}.npz")
+    if path is not None and path.exists():
+        return Netlist.load(path)
     net = fit(ds, cfg).netlist
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        net.save(path)
+    return net
+
+
+def run_one(ds, name, radius, k, preset, seed, tolerance, bound, hold_inputs=True,
+            models: Path | None = None):
+    t0 = time.perf_counter()
+    net = trained(ds, name, radius, k, preset, seed, models)
     acc = float((net.predict(np.asarray(ds.X_test, float)) == ds.y_test).mean())
     row = {"dataset": name, "radius": "global" if radius is None else radius, "k": k,
            "preset": preset, "seed": seed, "model_nodes": net.n_nodes, "test": acc,
@@ -107,6 +125,9 @@ def main():
     ap.add_argument("--bound", default="detector")
     ap.add_argument("--keep-inputs", action="store_true",
                     help="circuits keep every input their nodes read (no input holding)")
+    ap.add_argument("--models", type=Path, default=None,
+                    help="directory to save each row's trained model in, and read it back "
+                         "from on a later run")
     args = ap.parse_args()
     rows = []
     for name, ds in available_datasets(args.datasets):
@@ -116,7 +137,7 @@ def main():
                     for seed in [int(s) for s in args.seeds.split(",")]:
                         rows.append(run_one(ds, name, radius, k, preset, seed,
                                             args.tolerance / 100, args.bound,
-                                            not args.keep_inputs))
+                                            not args.keep_inputs, args.models))
                         print_table(rows[-1:])
         ref = l1_logistic(ds.X_train, ds.y_train, ds.X_test, ds.y_test, range(len(set(ds.y_train))))
         print(f"{name}: L1 logistic reference: mean field "
