@@ -149,7 +149,8 @@ class IncrementalAblation:
         net = model.net
         self.bits = model.packed_bits  # copied before the first held input is written
         self.outs = model.rows(self.keep)
-        self.score = model.scores(self.keep)
+        # class-major (C, S): a class's scores are one contiguous row to update
+        self._score = np.ascontiguousarray(model._scores(self.outs[-1]).T)
         self.group_of = np.full(net.layers[-1].n_nodes, -1)
         for c, g in enumerate(net.readout.groups):
             self.group_of[g] = c
@@ -178,15 +179,17 @@ class IncrementalAblation:
             changes[nxt] = (cols, vals)
         last = len(model.sizes) - 1
         if last not in changes or not changes[last][0].size:
-            return self.score
+            return self._score
         cols, vals = changes[last]
-        delta = (unpack_rows(vals, model.samples).astype(np.int64)
-                 - unpack_rows(self.outs[last][cols], model.samples))
-        score = self.score.copy()
+        new, old = unpack_rows(vals, model.samples), unpack_rows(self.outs[last][cols],
+                                                                 model.samples)
+        score = self._score.copy()
         groups = self.group_of[cols]
         for c in np.unique(groups):
             if c >= 0:
-                score[:, c] += delta[groups == c].sum(axis=0)
+                mine = groups == c
+                score[c] += (new[mine].sum(axis=0, dtype=np.int32)
+                             - old[mine].sum(axis=0, dtype=np.int32))
         return score
 
     def try_ablate(self, node: int) -> np.ndarray:
@@ -197,7 +200,7 @@ class IncrementalAblation:
         changes = {i: (np.array([j]), row)}
         score = self._propagate(changes)
         self._pending = ("node", node, changes, score)
-        return score
+        return score.T
 
     def try_hold(self, feature: int) -> np.ndarray:
         """Class scores if the bits of input ``feature`` were held at their ablation
@@ -215,7 +218,7 @@ class IncrementalAblation:
             changes[0] = (hit[differs], new[differs])
         score = self._propagate(changes)
         self._pending = ("input", (feature, bit_cols, values), changes, score)
-        return score
+        return score.T
 
     def commit(self) -> None:
         kind, what, changes, score = self._pending
@@ -229,5 +232,10 @@ class IncrementalAblation:
             self.held.append(feature)
         for i, (cols, vals) in changes.items():
             self.outs[i][cols] = vals
-        self.score = score
+        self._score = score
         self._pending = None
+
+    @property
+    def score(self) -> np.ndarray:
+        """Class scores (S, C) of the current state (a view: copy to keep it)."""
+        return self._score.T
