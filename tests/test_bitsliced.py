@@ -111,3 +111,24 @@ def test_trained_digits_model_agrees_with_reference():
     net = train(data, TrainConfig(epochs=2, progress=False))
     q = np.concatenate([net.quantize(data.X_test), random_inputs(net, 20000, seed=0)])
     assert_same(net, q, 0, chunk=8192)
+
+
+@pytest.mark.parametrize("k", [1, 3, 6])
+def test_rows_round_trip_and_a_subset_of_nodes_equals_its_layer(k):
+    """pack_rows / unpack_rows round-trip (300 samples: padding in the last word),
+    row_ones counts, and nodes_packed on gathered rows equals those nodes of
+    layer_packed: what the circuit search's incremental passes rely on."""
+    from lutmesh.bitsliced import nodes_packed, pack_rows, row_ones, unpack_rows
+
+    net = random_netlist(200 + k, k=k, layers=1, nodes_per_layer=50, p_unused=0.2)
+    bits = net.encode(random_inputs(net, 300, seed=k))
+    rows = pack_rows(bits)
+    np.testing.assert_array_equal(unpack_rows(rows, 300), bits.T)
+    np.testing.assert_array_equal(row_ones(rows, 300), bits.sum(axis=0))
+    layer = net.layers[0]
+    whole = layer_packed(layer, rows)
+    np.testing.assert_array_equal(unpack_rows(whole, 300), layer(bits).T)
+    nodes = np.array([3, 0, 17, 49])
+    padded = np.concatenate([rows, np.zeros((1, rows.shape[1]), np.uint64)])
+    sources = np.where(layer.inputs[nodes] >= 0, layer.inputs[nodes], len(rows))
+    np.testing.assert_array_equal(nodes_packed(layer, nodes, padded, sources), whole[nodes])
