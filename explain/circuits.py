@@ -50,8 +50,9 @@ import numpy as np
 from ..netlist import LutLayer, Netlist
 from .ablation import AblatedModel, IncrementalAblation
 
-__all__ = ["AblatedModel", "IncrementalAblation", "ClassCircuit", "find_class_circuit", "circuit_netlist",
-           "read_features", "depends", "balanced_accuracy", "detector_threshold", "BOUNDS"]
+__all__ = ["AblatedModel", "IncrementalAblation", "ClassCircuit", "find_class_circuit",
+           "circuit_netlist", "read_features", "depends", "balanced_accuracy",
+           "detector_threshold", "BOUNDS"]
 
 BOUNDS = ("detector", "overall")
 

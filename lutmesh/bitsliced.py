@@ -70,10 +70,12 @@ def encode_packed(net: Netlist, q: np.ndarray) -> np.ndarray:
     return out.view("<u8").astype(np.uint64, copy=False)
 
 
-def _first_level(layer: LutLayer) -> tuple[np.ndarray, np.ndarray]:
-    """The top level of every node's mux tree as constant words, shape (2**(K-1), N, 1):
-    ``t0`` (table entries with input K-1 low) and ``t0 ^ t1`` (t1: input K-1 high)."""
-    t = (layer.tables.astype(np.uint64) * ONES).T  # (2**K, N), 0 or all ones
+def _first_level(layer: LutLayer, nodes=None) -> tuple[np.ndarray, np.ndarray]:
+    """The top level of every node's (or of ``nodes``') mux tree as constant words,
+    shape (2**(K-1), N, 1): ``t0`` (table entries with input K-1 low) and ``t0 ^ t1``
+    (t1: input K-1 high)."""
+    tables = layer.tables if nodes is None else layer.tables[nodes]
+    t = (tables.astype(np.uint64) * ONES).T  # (2**K, N), 0 or all ones
     half = t.shape[0] // 2
     t0 = np.ascontiguousarray(t[:half])
     return t0[:, :, None], (t0 ^ t[half:])[:, :, None]
@@ -121,15 +123,12 @@ def nodes_packed(layer: LutLayer, nodes: np.ndarray, padded: np.ndarray,
     """Output rows (len(nodes), W) of some of ``layer``'s nodes, reading rows
     ``sources`` (len(nodes), K) of ``padded`` (the caller's gathered, possibly
     changed, copy of the rows they read): what an incremental re-evaluation needs."""
-    t = (layer.tables[nodes].astype(np.uint64) * ONES).T
-    half = t.shape[0] // 2
-    t0 = np.ascontiguousarray(t[:half])
+    t0, d = _first_level(layer, nodes)
     out = np.empty((len(nodes), padded.shape[1]), dtype=np.uint64)
-    block = max(1, BLOCK_BYTES // (8 * max(1, half) * padded.shape[1]))
+    block = max(1, BLOCK_BYTES // (8 * len(t0) * padded.shape[1]))
     for s in range(0, len(nodes), block):
-        a = t0[:, s:s + block, None]
-        out[s:s + block] = _mux_tree(a, a ^ t[half:, s:s + block, None], sources[s:s + block],
-                                     padded)
+        out[s:s + block] = _mux_tree(t0[:, s:s + block], d[:, s:s + block],
+                                     sources[s:s + block], padded)
     return out
 
 
