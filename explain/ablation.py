@@ -39,7 +39,7 @@ class AblatedModel:
         self.sizes = [layer.n_nodes for layer in net.layers]
         self.offsets = np.concatenate([[0], np.cumsum(self.sizes)]).astype(np.int64)
         self._packed = None
-        rows = self.rows(np.ones(self.n_nodes, dtype=bool), ablate=False)
+        rows = self.rows(np.ones(self.n_nodes, dtype=bool))  # nothing ablated: no constants yet
         self.constants = constants if constants is not None else [
             (2 * row_ones(r, self.samples) >= self.samples).astype(np.uint8) for r in rows]
         self.bit_constants = bit_constants if bit_constants is not None else (
@@ -73,14 +73,14 @@ class AblatedModel:
         layer = int(np.searchsorted(self.offsets, node, side="right") - 1)
         return layer, int(node - self.offsets[layer])
 
-    def rows(self, keep: np.ndarray, ablate: bool = True) -> list[np.ndarray]:
+    def rows(self, keep: np.ndarray) -> list[np.ndarray]:
         """Every layer's output rows (N_l, W) with the nodes where ``keep`` is False
         held at their constants."""
         x, out = self.packed_bits, []
         for i, layer in enumerate(self.net.layers):
             x = layer_packed(layer, x)
             off = ~keep[self.offsets[i]:self.offsets[i + 1]]
-            if ablate and off.any():
+            if off.any():
                 x[off] = _constant_rows(self.constants[i][off], x.shape[1])
             out.append(x)
         return out

@@ -98,7 +98,7 @@ class _Bound:
         if parts < 1:
             raise ValueError(f"parts = {parts}: expected 1 or more")
         self.c, self.kind, self.tolerance, self.labels = c, kind, tolerance, model.labels
-        positive = model.labels == c
+        self.positive = positive = model.labels == c
         share = min(max(positive.mean(), 1e-12), 1 - 1e-12) if positive.size else 0.5
         self.weights = np.where(positive, 0.5 / share, 0.5 / (1 - share))
         full = model.scores(np.ones(model.n_nodes, dtype=bool))
@@ -109,26 +109,28 @@ class _Bound:
         self.full_parts = [self.measure(full, m) for m in self.masks]
         self.evaluations = 0
 
-    def measure(self, scores: np.ndarray, mask: np.ndarray | None = None) -> dict:
+    def _balanced(self, scores: np.ndarray, mask: np.ndarray | None) -> float:
+        """The detector's balanced accuracy (on the samples of ``mask``, or all)."""
+        says, positive = scores[:, self.c] >= self.threshold, self.positive
         if mask is not None:
-            scores, labels = scores[mask], self.labels[mask]
-        else:
-            labels = self.labels
+            says, positive = says[mask], positive[mask]
+        return balanced_accuracy(says, positive)
+
+    def measure(self, scores: np.ndarray, mask: np.ndarray | None = None) -> dict:
         pred = np.argmax(scores, axis=1)
+        labels = self.labels
+        if mask is not None:
+            pred, labels = pred[mask], labels[mask]
         return {"accuracy": float((pred == labels).mean()),
                 "one_vs_rest": one_vs_rest(pred, labels, self.c),
-                "balanced_accuracy": balanced_accuracy(scores[:, self.c] >= self.threshold,
-                                                       labels == self.c)}
+                "balanced_accuracy": self._balanced(scores, mask)}
 
     def holds(self, scores: np.ndarray) -> bool:
         self.evaluations += 1
         floor = -self.tolerance - 1e-12
         for mask, full in zip(self.masks, self.full_parts):
             if self.kind == "detector":  # no argmax needed: only the balanced accuracy
-                says, positive = scores[:, self.c] >= self.threshold, self.labels == self.c
-                if mask is not None:
-                    says, positive = says[mask], positive[mask]
-                if balanced_accuracy(says, positive) - full["balanced_accuracy"] < floor:
+                if self._balanced(scores, mask) - full["balanced_accuracy"] < floor:
                     return False
                 continue
             got = self.measure(scores, mask)
