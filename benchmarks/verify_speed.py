@@ -18,12 +18,14 @@ Each path gets a fresh build cache (the build is timed, not reused) and streams
 random samples at full rate (scenario ``full_rate``, no SAIF run). Columns:
 build s; harness samples/s (simulator wall time only: the cocotb testbench or the
 compiled bulk harness); golden samples/s (the golden model each path uses:
-``Netlist.predict_quantized`` for cocotb, the bit-sliced ``predict_bitsliced`` for
-bulk, timed alone); end-to-end samples/s (the scenario's ``samples_per_second``:
+``Netlist.predict_quantized`` for cocotb; for bulk the bit-sliced ``predict_planes``
+on random payloads drawn as bit planes, as ``verify`` draws its extra samples; timed
+alone); end-to-end samples/s (the scenario's ``samples_per_second``:
 packing, simulation, golden model and comparison, after the build).
 """
 
 import argparse
+import json
 import os
 import platform
 import subprocess
@@ -71,17 +73,24 @@ def digits_model(path: Path):
     return Netlist.load(path)
 
 
-def golden_rate(net, samples: int, bitsliced: bool) -> float:
-    from lutmesh.bitsliced import predict_bitsliced
+def golden_rate(net, samples: int, manifest: dict | None) -> float:
+    """The cocotb path's golden model on codes, or (``manifest`` given) the bulk path's
+    on random payloads drawn as bit planes, as ``verify`` draws them."""
+    from lutmesh.bitsliced import predict_planes
     from lutmesh.samples import random_inputs
+    from lutmesh.sim.bulk import RandomPayloads
 
-    q = random_inputs(net, samples, seed=1)
-    t0 = time.perf_counter()
-    if bitsliced:
-        predict_bitsliced(net, q)
-    else:
+    if manifest is None:
+        q = random_inputs(net, samples, seed=1)
+        t0 = time.perf_counter()
         for i in range(0, len(q), 1 << 15):
             net.predict_quantized(q[i:i + 1 << 15])
+        return samples / (time.perf_counter() - t0)
+    width = next(p["width"] for p in manifest["ports"] if p["name"] == "i__payload")
+    fields = [(f["lsb"], f["width"]) for f in manifest["features"]]
+    random = RandomPayloads.draw(samples, width, seed=1)
+    t0 = time.perf_counter()
+    predict_planes(net, fields, random.planes, samples)
     return samples / (time.perf_counter() - t0)
 
 
@@ -97,13 +106,14 @@ def one_path(net, path: str, samples: int) -> dict:
         os.environ["LUTMESH_CACHE_DIR"] = cache
         r = verify(net, X, out, scenarios=(Scenario("full_rate", path=path),), activity=False,
                    bulk_samples=samples - n_x, log=lambda *_: None)
+        manifest = json.loads((Path(out) / "rtl" / "manifest.json").read_text())
     full = r["scenarios"][0]
     assert r["passed"] and full["checked"] == samples, full["problems"]
     sim_s = full.get("simulator_seconds", full["wall_seconds"])
     build_s = full["build_seconds"] if path == "bulk" else r["build_seconds"]
     return {"build_s": build_s, "harness": samples / sim_s,
             "golden": golden_rate(net, min(samples, 50_000) if path == "cocotb" else samples,
-                                  path == "bulk"),
+                                  manifest if path == "bulk" else None),
             "end_to_end": full["samples_per_second"], "samples": samples}
 
 

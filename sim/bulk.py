@@ -44,7 +44,7 @@ from .verilator import cache_dir
 
 __all__ = ["BulkDesign", "BulkBuild", "BulkRun", "build_bulk", "start_bulk", "run_bulk",
            "check_bulk", "bulk_processes", "start_sharded", "check_sharded", "merge_checks",
-           "pack_words", "unpack_words", "random_words", "CXX_OPT"]
+           "pack_words", "unpack_words", "RandomPayloads", "CXX_OPT"]
 
 WRAPPER = "lutmesh_bulk"
 # C++ optimisation per purpose. "speed": the model is the bottleneck of a bulk run;
@@ -92,13 +92,41 @@ struct Stream {
     }
 };
 
+// Bit j of planes[p] is bit p of word j afterwards (a 64 x 64 bit transpose).
+static void transpose64(uint64_t a[64]) {
+    uint64_t m = 0x00000000FFFFFFFFULL;
+    for (int j = 32; j != 0; j >>= 1, m ^= (m << j)) {
+        for (int k = 0; k < 64; k = ((k | j) + 1) & ~j) {
+            uint64_t t = ((a[k] >> j) ^ a[k | j]) & m;
+            a[k | j] ^= t;
+            a[k] ^= t << j;
+        }
+    }
+}
+
+// The file: a header, the given payloads (sample-major 32-bit words), then the
+// random samples as bit planes, 64 samples per block (see lutmesh.sim.bulk).
 static void load(Stream& s, const std::string& path) {
     FILE* f = std::fopen(path.c_str(), "rb");
-    uint64_t head[4];
-    if (!f || std::fread(head, 8, 4, f) != 4) { std::perror(path.c_str()); std::exit(2); }
-    s.n = head[0]; s.words = head[1]; s.latency = head[2]; s.mask = head[3];
+    uint64_t head[6];
+    if (!f || std::fread(head, 8, 6, f) != 6) { std::perror(path.c_str()); std::exit(2); }
+    const uint64_t given = head[0], random = head[4], chunks = head[5];
+    s.n = given + random; s.words = head[1]; s.latency = head[2]; s.mask = head[3];
     s.in.resize(s.n * s.words);
-    if (std::fread(s.in.data(), 4, s.in.size(), f) != s.in.size()) { std::exit(2); }
+    if (std::fread(s.in.data(), 4, given * s.words, f) != given * s.words) { std::exit(2); }
+    std::vector<uint64_t> block(64 * chunks);
+    for (uint64_t b = 0; 64 * b < random; ++b) {
+        if (std::fread(block.data(), 8, block.size(), f) != block.size()) { std::exit(2); }
+        for (uint64_t c = 0; c < chunks; ++c) {
+            uint64_t* t = &block[64 * c];
+            transpose64(t);
+            for (uint64_t j = 0; j < 64 && 64 * b + j < random; ++j) {
+                uint32_t* w = &s.in[(given + 64 * b + j) * s.words];
+                if (2 * c < s.words) w[2 * c] = static_cast<uint32_t>(t[j]);
+                if (2 * c + 1 < s.words) w[2 * c + 1] = static_cast<uint32_t>(t[j] >> 32);
+            }
+        }
+    }
     std::fclose(f);
     s.in_cycle.resize(s.n);
     s.out.resize(s.n + 64);  // room to show a few duplicated outputs
@@ -358,33 +386,70 @@ def unpack_words(words: np.ndarray, features: list[dict], chunk: int = 4096) -> 
     return q
 
 
-def random_words(samples: int, width: int, seed: int) -> np.ndarray:
-    """``samples`` uniformly random ``width``-bit payloads as :func:`pack_words` words.
+@dataclass(frozen=True)
+class RandomPayloads:
+    """Seeded uniformly random payloads, kept as bit planes of 64 samples.
 
-    Every feature field is then uniform over its whole range ``0 .. 2**bits - 1``
-    (which is every quantised code), independently: the same distribution as
-    :func:`lutmesh.samples.random_inputs`, drawn as 32-bit words instead of one
-    integer per feature (64x fewer draws on the digits model, 784x on a 28x28
-    image), so the bulk path's extra samples no longer cost more than simulating
-    them. Seeded; not the same samples as ``random_inputs(net, samples, seed)``.
+    ``planes`` (ceil(samples/64), 64 * chunks) uint64: bit ``j`` of ``planes[b, p]``
+    is payload bit ``p`` of sample ``64 * b + j`` (bits at and past the payload width
+    are 0). Every feature field is then uniform over its whole range ``0 .. 2**bits -
+    1``, independently, like :func:`lutmesh.samples.random_inputs` (not the same
+    samples). In this form the golden model reads them without unpacking
+    (:func:`lutmesh.bitsliced.predict_planes`) and the harness turns each block into
+    payloads with a 64 x 64 bit transpose as it loads: on 1M digits samples the
+    Python side of a bulk run fell from 1.1 s of CPU to ~0.2 s, and that CPU is
+    shared with the harness processes.
     """
-    n_words = max(2, -(-width // 32))
-    words = np.random.default_rng(seed).integers(0, 1 << 32, size=(samples, n_words),
-                                                 dtype=np.uint32)
-    full, rest = divmod(width, 32)
-    if full < n_words:
-        words[:, full] &= np.uint32((1 << rest) - 1)
-        words[:, full + 1:] = 0
-    return words
+
+    planes: np.ndarray
+    samples: int
+
+    @classmethod
+    def draw(cls, samples: int, width: int, seed: int) -> "RandomPayloads":
+        chunks = max(1, -(-width // 64))
+        planes = np.random.default_rng(seed).integers(
+            0, np.iinfo(np.uint64).max, size=(-(-samples // 64), 64 * chunks), dtype=np.uint64,
+            endpoint=True)
+        planes[:, width:] = 0
+        return cls(planes, samples)
+
+    def part(self, start: int, stop: int) -> "RandomPayloads":
+        """Samples ``start .. stop - 1``; ``start`` a multiple of 64."""
+        if start % 64:
+            raise ValueError(f"start = {start}: parts begin at a block of 64 samples")
+        stop = min(stop, self.samples)
+        return RandomPayloads(self.planes[start // 64:-(-stop // 64)], max(0, stop - start))
+
+    def words(self, start: int, stop: int, n_words: int) -> np.ndarray:
+        """Samples ``start .. stop - 1`` as :func:`pack_words` payloads (S, n_words),
+        for the few samples a report names."""
+        stop = min(stop, self.samples)
+        first, blocks = start // 64, self.planes[start // 64:-(-stop // 64)]
+        bits = np.unpackbits(np.ascontiguousarray(blocks).view(np.uint8).reshape(
+            len(blocks), -1, 8), axis=2, bitorder="little")  # (blocks, P, 64)
+        bits = bits.transpose(0, 2, 1).reshape(-1, blocks.shape[1])
+        bits = bits[start - 64 * first:stop - 64 * first]
+        words = np.packbits(bits, axis=1, bitorder="little").view("<u4")
+        out = np.zeros((len(words), n_words), dtype=np.uint32)
+        out[:, :min(n_words, words.shape[1])] = words[:, :n_words]
+        return out
 
 
-def _write_job(path: Path, words: np.ndarray, latency: int, class_width: int) -> None:
-    head = np.array([len(words), words.shape[1], latency, (1 << class_width) - 1],
-                    dtype=np.uint64)
+def _write_job(path: Path, words: np.ndarray, latency: int, class_width: int,
+               random: RandomPayloads | None = None) -> None:
+    n_random = random.samples if random is not None else 0
+    chunks = random.planes.shape[1] // 64 if random is not None else 0
+    if random is not None and 2 * chunks < words.shape[1]:
+        raise ValueError(f"random payloads of {64 * chunks} bits for {words.shape[1]} words")
+    head = np.array([len(words), words.shape[1], latency, (1 << class_width) - 1, n_random,
+                     chunks], dtype=np.uint64)
     with open(path, "wb") as f:
         f.write(head.tobytes())
-        # the array's own buffer, not a copy of it (157 MB for 200k Fashion-size payloads)
-        f.write(memoryview(np.ascontiguousarray(words, dtype="<u4")).cast("B"))
+        # the arrays' own buffers, not copies (157 MB for 200k Fashion-size payloads)
+        if len(words):
+            f.write(memoryview(np.ascontiguousarray(words, dtype="<u4")).cast("B"))
+        if n_random:
+            f.write(memoryview(np.ascontiguousarray(random.planes, dtype="<u8")).cast("B"))
 
 
 class BulkRun:
@@ -431,16 +496,19 @@ class BulkRun:
         return records, self._seconds
 
 
-def start_bulk(build: BulkBuild, payloads: list[np.ndarray], work: Path) -> BulkRun:
-    """Write ``payloads[j]`` (from :func:`pack_words`) for design ``j`` and start the
-    harness on them; ``.result()`` of the returned run waits for it."""
+def start_bulk(build: BulkBuild, payloads: list[np.ndarray], work: Path,
+               random: list[RandomPayloads | None] | None = None) -> BulkRun:
+    """Write ``payloads[j]`` (from :func:`pack_words`), then ``random[j]``'s samples,
+    for design ``j`` and start the harness on them; ``.result()`` of the returned
+    run waits for it."""
     if len(payloads) != len(build.designs):
         raise ValueError(f"{len(payloads)} payload arrays for {len(build.designs)} designs")
+    random = random if random is not None else [None] * len(payloads)
     work = Path(work)
     work.mkdir(parents=True, exist_ok=True)
-    for j, (d, words) in enumerate(zip(build.designs, payloads)):
+    for j, (d, words, extra) in enumerate(zip(build.designs, payloads, random)):
         _write_job(work / f"in{j}.bin", words, int(d.manifest["latency_cycles"]),
-                   int(d.manifest["outputs"][0]["width"]))
+                   int(d.manifest["outputs"][0]["width"]), extra)
     return BulkRun(build, work)
 
 
@@ -467,21 +535,36 @@ def bulk_processes(samples: int, processes: int | None = None) -> int:
     return max(1, min(wanted, samples // SHARD_MIN_SAMPLES))
 
 
-def start_sharded(build: BulkBuild, words: np.ndarray, work: Path,
-                  processes: int) -> list[tuple[int, BulkRun]]:
-    """Stream one design's payloads as ``processes`` contiguous parts, each in its own
-    harness process from reset, all at once; returns (first sample, run) per part.
+def start_sharded(build: BulkBuild, words: np.ndarray, work: Path, processes: int,
+                  random: RandomPayloads | None = None) -> list[tuple[int, BulkRun]]:
+    """Stream one design's payloads ``words`` and then ``random``'s samples as
+    ``processes`` contiguous parts, each in its own harness process from reset, all
+    at once; returns (first sample, run) per part.
 
     Each part is a full-rate stream of its own, judged like a whole one; what a
     single stream would add is only the state carried across the seams, which a
     pipelined core without state between samples does not have (the reset and
-    stall scenarios on cocotb cover the handshake state).
+    stall scenarios on cocotb cover the handshake state). With random samples the
+    given payloads all go to the first part and the cuts fall on blocks of 64.
     """
     if len(build.designs) != 1:
         raise ValueError("a sharded bulk run streams one design")
-    bounds = np.linspace(0, len(words), processes + 1).astype(int)
-    return [(int(a), start_bulk(build, [words[a:b]], Path(work) / f"part{k}"))
-            for k, (a, b) in enumerate(zip(bounds[:-1], bounds[1:]))]
+    work = Path(work)
+    if random is None or not random.samples:
+        bounds = np.linspace(0, len(words), processes + 1).astype(int)
+        return [(int(a), start_bulk(build, [words[a:b]], work / f"part{k}"))
+                for k, (a, b) in enumerate(zip(bounds[:-1], bounds[1:]))]
+    total = len(words) + random.samples
+    cuts = [0] + [int(np.clip(round((total * k / processes - len(words)) / 64) * 64, 0,
+                              random.samples)) for k in range(1, processes)] + [random.samples]
+    runs = []
+    for k, (a, b) in enumerate(zip(cuts[:-1], cuts[1:])):
+        given = words if k == 0 else words[:0]
+        if k and a == b:
+            continue
+        runs.append((0 if k == 0 else len(words) + a,
+                     start_bulk(build, [given], work / f"part{k}", [random.part(a, b)])))
+    return runs
 
 
 def check_sharded(runs: list[tuple[int, BulkRun]], expected: np.ndarray, latency: int,

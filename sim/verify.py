@@ -25,12 +25,12 @@ import numpy as np
 from ..errors import ConfigError, NetlistError
 from ..hdl.emit import load_rtl
 from ..files import atomic_write_json, sha256_of
-from ..bitsliced import predict_bitsliced
+from ..bitsliced import predict_bitsliced, predict_planes
 from ..netlist import Netlist
 from ..tools import package_version
 from .activity import stage_activity
-from .bulk import (BulkDesign, build_bulk, bulk_processes, check_sharded, pack_words,
-                   random_words, start_sharded, unpack_words)
+from .bulk import (BulkDesign, RandomPayloads, build_bulk, bulk_processes, check_sharded,
+                   pack_words, start_sharded, unpack_words)
 from .scoreboard import SCENARIOS, Scenario, ScenarioRecord, check_scenario
 from .verilator import build_simulator, run_testbench, simulator_version
 
@@ -139,25 +139,30 @@ def _run_bulk(net: Netlist, X: np.ndarray, verilog: Path, manifest: dict, scenar
         f"{'' if build.cached else f' in {build.build_seconds:.1f} s'}")
     t0 = time.perf_counter()
     width = _port_width(manifest, "i__payload")
-    # one array of payloads: seeded random words (every field uniform over its codes),
-    # the first rows replaced by the samples' own; no copies of it are made
-    q = net.quantize(X)
-    payloads = random_words(len(q) + extra, width, seed)
-    payloads[:len(q)] = pack_words(q, manifest["features"], width)
-    processes = bulk_processes(len(payloads))
-    log(f"bulk: streaming {len(payloads)} samples at full rate"
+    # the samples' own payloads, then seeded random ones (every field uniform over its
+    # codes) drawn as bit planes: the harness transposes them, the golden model reads
+    # them as they are
+    features = manifest["features"]
+    payloads = pack_words(net.quantize(X), features, width)
+    random = RandomPayloads.draw(extra, width, seed)
+    processes = bulk_processes(len(payloads) + extra)
+    log(f"bulk: streaming {len(payloads) + extra} samples at full rate"
         f"{f' in {processes} harness processes' if processes > 1 else ''}")
-    runs = start_sharded(build, payloads, work / "bulk", processes)
-    # while the harness streams: every sample's codes (the samples' own come back
-    # exactly: packing is tested to round-trip) and every golden class
-    q = unpack_words(payloads, manifest["features"])
-    expected = predict_bitsliced(net, q)
+    runs = start_sharded(build, payloads, work / "bulk", processes, random)
+    # while the harness streams: every golden class (the samples' own codes come back
+    # from their payloads exactly: packing is tested to round-trip)
+    q = unpack_words(payloads, features)
+    fields = [(int(f["lsb"]), int(f["width"])) for f in features]
+    expected = np.concatenate([predict_bitsliced(net, q),
+                               predict_planes(net, fields, random.planes, extra)])
     check, sim_seconds = check_sharded(runs, expected, int(manifest["latency_cycles"]),
                                        scenario.name)
     wall = time.perf_counter() - t0
     if check["first_mismatch"]:
-        check["first_mismatch"]["quantized"] = [int(v) for v in q[check["first_mismatch"]
-                                                                  ["sample"]]]
+        i = check["first_mismatch"]["sample"]
+        codes = q[i] if i < len(q) else unpack_words(
+            random.words(i - len(q), i - len(q) + 1, payloads.shape[1]), features)[0]
+        check["first_mismatch"]["quantized"] = [int(v) for v in codes]
     check.update(wall_seconds=round(wall, 4), simulator_seconds=round(sim_seconds, 4),
                  cycles_per_second=round(check["cycles"] / sim_seconds),
                  samples_per_second=round(check["checked"] / wall),

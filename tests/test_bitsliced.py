@@ -1,13 +1,25 @@
-"""The bit-sliced golden model against the reference ``Netlist.predict_quantized``."""
+"""The bit-sliced golden model against the reference ``Netlist.predict_quantized``,
+on both backends (the Numba kernels and the numpy fallback)."""
 
 import numpy as np
 import pytest
 
-from lutmesh.bitsliced import encode_packed, layer_packed, predict_bitsliced, scores_packed
+from lutmesh import bitsliced, bitsliced_kernels
+from lutmesh.bitsliced import (encode_packed, encode_planes, layer_packed, predict_bitsliced,
+                               predict_planes, scores_packed)
 from lutmesh.errors import NetlistError
 from lutmesh.netlist import LutLayer, Readout
 from lutmesh.samples import random_inputs
 from lutmesh.testing import random_netlist
+
+
+@pytest.fixture(autouse=True, params=["numba", "numpy"])
+def backend(request, monkeypatch):
+    """Every test runs on both backends: each is compared with the reference."""
+    if request.param == "numba" and not bitsliced_kernels.AVAILABLE:
+        pytest.skip("Numba is not available")
+    monkeypatch.setattr(bitsliced, "BACKEND", request.param)
+    return request.param
 
 
 def assert_same(net, q, seed, chunk=256):
@@ -91,6 +103,56 @@ def test_bit_order_of_words_and_layers():
         got = np.unpackbits(rows.view(np.uint8), axis=1, count=130, bitorder="little")
         np.testing.assert_array_equal(got.T, want)
     np.testing.assert_array_equal(scores_packed(net, rows, 130).T, net.readout(outs[-1]))
+
+
+def planes_of(q: np.ndarray, widths) -> tuple[np.ndarray, np.ndarray]:
+    """Codes (S, F) laid out as payload fields of ``widths`` (in order), as bit planes
+    of 64 samples (B, P), the plain way; and the fields (lsb, width)."""
+    lsb = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(int)
+    P = max(64, -(-int(sum(widths)) // 64) * 64)
+    bits = np.zeros((-(-len(q) // 64) * 64, P), dtype=np.uint8)
+    for f, (a, w) in enumerate(zip(lsb, widths)):
+        for i in range(w):
+            bits[:len(q), a + i] = (q[:, f] >> i) & 1
+    blocks = bits.reshape(-1, 64, P).transpose(0, 2, 1)
+    planes = np.packbits(np.ascontiguousarray(blocks), axis=2, bitorder="little").view("<u8")
+    return planes[..., 0], np.stack([lsb, widths], axis=1)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_payload_bit_planes_agree_with_reference(seed):
+    """predict_planes reads the payloads' bits as they are: field widths as the
+    quantiser's, wider (codes past every threshold), narrower than the thresholds
+    need (no code reaches the high ones) and empty (the feature reads 0); sample
+    counts around a block and a chunk."""
+    net = random_netlist(300 + seed, features=(20 if seed % 3 == 0 else None))
+    rng = np.random.default_rng(seed)
+    widths = net.quantizer.bits.astype(int).copy()
+    if seed % 4 == 1:
+        widths += rng.integers(0, 12, size=len(widths))
+    elif seed % 4 == 2:
+        widths = np.maximum(0, widths - rng.integers(0, 3, size=len(widths)))
+    elif seed % 4 == 3:
+        widths[rng.integers(0, len(widths))] = 0
+    for n in (1, 63, 64, 65, 300, 700):
+        q = np.stack([rng.integers(0, 1 << w, size=n) for w in widths], axis=1)
+        planes, fields = planes_of(q, widths)
+        want = net.predict_quantized(q)
+        np.testing.assert_array_equal(predict_planes(net, fields, planes, n, chunk=256), want)
+    rows = encode_planes(net, fields, np.ascontiguousarray(planes.T))
+    np.testing.assert_array_equal(rows, encode_packed(net, q))
+
+
+def test_payload_planes_refuse_what_they_cannot_read():
+    net = random_netlist(2)
+    q = random_inputs(net, 100, seed=2)
+    planes, fields = planes_of(q, net.quantizer.bits.astype(int))
+    with pytest.raises(NetlistError, match="payload fields"):
+        predict_planes(net, fields[:-1], planes, 100)
+    with pytest.raises(ValueError, match="hold fewer"):
+        predict_planes(net, fields, planes, 200)
+    with pytest.raises(ValueError, match="chunk = 100"):
+        predict_planes(net, fields, planes, 100, chunk=100)
 
 
 def test_bad_shapes_and_chunks_are_refused():

@@ -10,7 +10,7 @@ import pytest
 from lutmesh.cli import main
 from lutmesh.hdl.emit import EmitOptions, emit_verilog, load_rtl
 from lutmesh.sim.bulk import (SHARD_MIN_SAMPLES, BulkDesign, build_bulk, bulk_processes,
-                              check_bulk, check_sharded, merge_checks, pack_words, random_words,
+                              RandomPayloads, check_bulk, check_sharded, merge_checks, pack_words,
                               run_bulk, start_sharded, unpack_words)
 from lutmesh.sim.scoreboard import Scenario
 from lutmesh.sim.verify import pack_payloads, verify
@@ -36,7 +36,7 @@ def test_packed_words_are_the_payload_integers_even_past_64_bits():
     np.testing.assert_array_equal(pack_words(q, features, pos, chunk=7), words)
 
 
-def test_unpacked_words_are_the_samples_and_random_words_cover_every_code():
+def test_unpacked_words_are_the_samples():
     net = random_netlist(5, features=30, k=3, layers=1, nodes_per_layer=8, classes=2)
     features, pos = [], 0
     for b in net.quantizer.bits:
@@ -44,15 +44,43 @@ def test_unpacked_words_are_the_samples_and_random_words_cover_every_code():
         pos += int(b)
     q = random_inputs(net, 300, seed=4)
     np.testing.assert_array_equal(unpack_words(pack_words(q, features, pos), features, chunk=7), q)
-    words = random_words(4000, pos, seed=9)
-    np.testing.assert_array_equal(words, random_words(4000, pos, seed=9))
-    assert not np.array_equal(words, random_words(4000, pos, seed=10))
+
+
+def planes_of(words: np.ndarray) -> np.ndarray:
+    """Payload words (S, n) as bit planes of 64 samples, built the plain way."""
+    bits = np.unpackbits(words.view(np.uint8), axis=1, bitorder="little")  # (S, 32 n)
+    bits = np.pad(bits, ((0, -len(bits) % 64), (0, -bits.shape[1] % 64)))
+    blocks = bits.reshape(-1, 64, bits.shape[1]).transpose(0, 2, 1)  # (B, P, 64)
+    return np.packbits(np.ascontiguousarray(blocks), axis=2, bitorder="little").view("<u8")[..., 0]
+
+
+@pytest.mark.parametrize("width", [7, 64, 100, 129])
+def test_random_payloads_are_seeded_bit_planes_covering_every_code(width):
+    widths = [3, 4] + [8] * ((width - 7) // 8) + ([(width - 7) % 8] if (width - 7) % 8 else [])
+    features = [{"lsb": lsb, "width": w} for lsb, w in zip(np.cumsum([0] + widths[:-1]), widths)]
+    n_words = max(2, -(-width // 32))
+    r = RandomPayloads.draw(4000 + 37, width, seed=9)
+    np.testing.assert_array_equal(r.planes, RandomPayloads.draw(4037, width, seed=9).planes)
+    assert not np.array_equal(r.planes, RandomPayloads.draw(4037, width, seed=10).planes)
+    assert r.planes.shape == (-(-4037 // 64), 64 * max(1, -(-width // 64)))
+    words = r.words(0, r.samples, n_words)
+    assert words.shape == (4037, n_words)
+    # the planes are the payloads' bits, sample j of a block at bit j (the last
+    # block's bits past the samples are not samples)
+    plain, drawn = planes_of(words), r.planes.copy()
+    drawn[-1] &= np.uint64((1 << (4037 % 64)) - 1)
+    np.testing.assert_array_equal(plain, drawn[:, :plain.shape[1]])
     got = unpack_words(words, features)
-    # every code of every field is drawn, and nothing above the payload's width
-    for f, b in enumerate(net.quantizer.bits):
-        assert len(np.unique(got[:, f])) == 1 << int(b), f
-    np.testing.assert_array_equal(pack_words(got, features, pos), words)
-    assert words.shape == (4000, -(-pos // 32)) and words[:, -1].max() < 1 << (pos % 32 or 32)
+    for f, w in enumerate(widths):  # every code of every field is drawn, no more
+        assert len(np.unique(got[:, f])) == 1 << w, f
+    np.testing.assert_array_equal(pack_words(got, features, width), words)  # nothing past it
+    # a part from a block boundary, and a few words from the middle
+    part = r.part(128, 1000)
+    assert part.samples == 872
+    np.testing.assert_array_equal(part.words(0, 872, n_words), words[128:1000])
+    np.testing.assert_array_equal(r.words(130, 133, n_words), words[130:133])
+    with pytest.raises(ValueError, match="block"):
+        r.part(100, 200)
 
 
 def test_a_missing_harness_is_a_tool_error_in_the_callers_thread(tmp_path):
@@ -145,6 +173,17 @@ def test_bulk_alone_catches_a_flipped_table_bit(wide_net, tmp_path, capsys):
     assert not bad["passed"] and bad["scenarios"][0]["path"] == "bulk"
     assert bad["mismatches"] >= len(changed)
     assert bad["first_mismatch"]["sample"] == int(changed[0])
+    # the random samples alone (drawn as bit planes, transposed by the harness) find
+    # it too, and the report names the codes of the first one that differs
+    kept = np.setdiff1d(np.arange(len(X)), changed)
+    bad = verify(wide_net, X[kept], tmp_path / "bad_random", rtl_dir=tmp_path / "bad_rtl",
+                 scenarios=only_bulk, activity=False, bulk_samples=3000, seed=4,
+                 log=lambda *_: None)
+    first = bad["scenarios"][0]["first_mismatch"]
+    assert not bad["passed"] and first["sample"] >= len(kept)
+    codes = np.array([first["quantized"]])
+    assert flipped.predict_quantized(codes)[0] == first["got"] != first["expected"]
+    assert wide_net.predict_quantized(codes)[0] == first["expected"]
     # the CLI, default scenarios: bulk full rate with 5000 extra random samples
     assert main(args + ["--out", str(tmp_path / "good")]) == 0, capsys.readouterr().out
     out = capsys.readouterr().out
