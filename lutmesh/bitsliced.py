@@ -206,8 +206,12 @@ def nodes_packed(layer: LutLayer, nodes: np.ndarray, padded: np.ndarray,
     """Output rows (len(nodes), W) of some of ``layer``'s nodes, reading rows
     ``sources`` (len(nodes), K) of ``padded`` (the caller's gathered, possibly
     changed, copy of the rows they read): what an incremental re-evaluation needs."""
-    t0, d = _first_level(layer, nodes)
     out = np.empty((len(nodes), padded.shape[1]), dtype=np.uint64)
+    if BACKEND == "numba":
+        kernels.layer_words(np.ascontiguousarray(layer.tables[nodes], dtype=np.uint8),
+                            np.ascontiguousarray(sources, dtype=np.int64), padded, out)
+        return out
+    t0, d = _first_level(layer, nodes)
     block = max(1, BLOCK_BYTES // (8 * len(t0) * padded.shape[1]))
     for s in range(0, len(nodes), block):
         out[s:s + block] = _mux_tree(t0[:, s:s + block], d[:, s:s + block],
