@@ -14,7 +14,11 @@ it takes over a minute, so bulk verification uses this equivalent evaluation:
   ``a ^ ((a ^ b) & x)``. An unused input (``-1``) reads an all-zero row, as in
   the reference;
 - the readout unpacks the last layer's bits per class group and sums them; the
-  prediction is the first maximum (lowest class on a tie), as in the reference.
+  prediction is the first maximum (lowest class on a tie), as in the reference
+  (with Numba, :mod:`.bitsliced_kernels` counts the votes in bit-sliced counters
+  instead, and evaluates the layers node by node);
+- payloads given as bit planes (:func:`predict_planes`, the bulk checker's random
+  samples) are compared with the thresholds bit by bit, never unpacked to codes.
 
 ``tests/test_bitsliced.py`` checks it against the reference on random netlists (K 1
 to 8, unused inputs, constant nodes, sample counts not a multiple of 64) and on a
@@ -31,8 +35,9 @@ from . import bitsliced_kernels as kernels
 from .errors import NetlistError
 from .netlist import LutLayer, Netlist
 
-__all__ = ["predict_bitsliced", "predict_planes", "encode_packed", "encode_planes", "layer_packed", "scores_packed", "classes_packed",
-           "nodes_packed", "pack_rows", "unpack_rows", "row_ones", "BACKEND"]
+__all__ = ["predict_bitsliced", "predict_planes", "encode_packed", "encode_planes", "layer_packed",
+           "scores_packed", "classes_packed", "nodes_packed", "pack_rows", "unpack_rows",
+           "row_ones", "BACKEND"]
 
 # "numba": layers and readout in the compiled kernels of :mod:`.bitsliced_kernels`
 # (1M digits samples: 0.04 s for both layers and 0.05 s for the readout, against
