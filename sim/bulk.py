@@ -411,7 +411,7 @@ class RandomPayloads:
     1``, independently, like :func:`lutmesh.samples.random_inputs` (not the same
     samples). In this form the golden model reads them without unpacking
     (:func:`lutmesh.bitsliced.predict_planes`) and the harness turns each block into
-    payloads with a 64 x 64 bit transpose as it loads: on 1M digits samples the
+    payloads with a 64 x 64 bit transpose when it reaches it: on 1M digits samples the
     Python side of a bulk run fell from 1.1 s of CPU to ~0.2 s, and that CPU is
     shared with the harness processes.
     """
