@@ -148,9 +148,7 @@ def predict_planes(net: Netlist, fields: np.ndarray, blocks: np.ndarray, samples
         n = min(chunk, samples - i)
         rows = encode_planes(net, fields, np.ascontiguousarray(blocks[i // 64:-(-(i + n) // 64)].T),
                              encoder)
-        for layer, c in zip(net.layers, consts):
-            rows = layer_packed(layer, rows, c)
-        out[i:i + n] = classes_packed(net, rows, n)
+        out[i:i + n] = _classes_of_encoded(net, rows, consts, n)
     return out
 
 
@@ -273,11 +271,15 @@ def classes_packed(net: Netlist, last: np.ndarray, samples: int) -> np.ndarray:
     return out
 
 
-def _predict_chunk(net: Netlist, q: np.ndarray, consts: list) -> np.ndarray:
-    rows = encode_packed(net, q)
+def _classes_of_encoded(net: Netlist, rows: np.ndarray, consts: list, samples: int) -> np.ndarray:
+    """Classes from the encoded bits' rows: every layer, then the readout."""
     for layer, c in zip(net.layers, consts):
         rows = layer_packed(layer, rows, c)
-    return classes_packed(net, rows, len(q))
+    return classes_packed(net, rows, samples)
+
+
+def _predict_chunk(net: Netlist, q: np.ndarray, consts: list) -> np.ndarray:
+    return _classes_of_encoded(net, encode_packed(net, q), consts, len(q))
 
 
 def predict_bitsliced(net: Netlist, q: np.ndarray, chunk: int = CHUNK) -> np.ndarray:
