@@ -19,9 +19,10 @@ random samples at full rate (scenario ``full_rate``, no SAIF run). Columns:
 build s; harness samples/s (simulator wall time only: the cocotb testbench or the
 compiled bulk harness); golden samples/s (the golden model each path uses:
 ``Netlist.predict_quantized`` for cocotb; for bulk the bit-sliced ``predict_planes``
-on random payloads drawn as bit planes, as ``verify`` draws its extra samples; timed
-alone); end-to-end samples/s (the scenario's ``samples_per_second``:
-packing, simulation, golden model and comparison, after the build).
+on random payloads as bit planes, computed from the seed as ``verify`` computes its
+extra samples, the computing included; timed alone); end-to-end samples/s (the
+scenario's ``samples_per_second``: packing, simulation, golden model and comparison,
+after the build and the golden model's one-time kernel load).
 """
 
 import argparse
@@ -75,7 +76,7 @@ def digits_model(path: Path):
 
 def golden_rate(net, samples: int, manifest: dict | None) -> float:
     """The cocotb path's golden model on codes, or (``manifest`` given) the bulk path's
-    on random payloads drawn as bit planes, as ``verify`` draws them."""
+    on random payloads as bit planes computed from a seed, as ``verify`` computes them."""
     from lutmesh.bitsliced import predict_planes
     from lutmesh.samples import random_inputs
     from lutmesh.sim.bulk import RandomPayloads

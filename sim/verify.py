@@ -142,8 +142,9 @@ def _run_bulk(net: Netlist, X: np.ndarray, verilog: Path, manifest: dict, scenar
     t0 = time.perf_counter()
     width = _port_width(manifest, "i__payload")
     # the samples' own payloads, then seeded random ones (every field uniform over its
-    # codes) drawn as bit planes: the harness transposes them, the golden model reads
-    # them as they are
+    # codes) as bit planes: the harness computes them from the seed and transposes
+    # them, the golden model computes the same planes while it runs and reads them as
+    # they are
     features = manifest["features"]
     q = net.quantize(X)
     payloads = pack_words(q, features, width)

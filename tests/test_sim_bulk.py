@@ -11,7 +11,7 @@ from lutmesh.cli import main
 from lutmesh.hdl.emit import EmitOptions, emit_verilog, load_rtl
 from lutmesh.sim.bulk import (SHARD_MIN_SAMPLES, BulkDesign, build_bulk, bulk_processes,
                               RandomPayloads, check_bulk, check_sharded, merge_checks, pack_words,
-                              run_bulk, start_sharded, unpack_words)
+                              run_bulk, splitmix_words, start_sharded, unpack_words)
 from lutmesh.sim.scoreboard import Scenario
 from lutmesh.sim.verify import pack_payloads, verify
 from lutmesh.testing import random_inputs, random_netlist, random_raw_inputs
@@ -46,6 +46,14 @@ def test_unpacked_words_are_the_samples():
     np.testing.assert_array_equal(unpack_words(pack_words(q, features, pos), features, chunk=7), q)
 
 
+def test_splitmix_words_are_splitmix64_from_any_counter():
+    # splitmix64.c (Vigna) from state 0 returns 0xE220A8397B1DCDAF first
+    assert int(splitmix_words(0, 0, 1)[0]) == 0xE220A8397B1DCDAF
+    whole = splitmix_words(12345, 0, 1000)
+    np.testing.assert_array_equal(splitmix_words(12345, 700, 300), whole[700:])
+    assert len(np.unique(whole)) == 1000 and not np.array_equal(whole, splitmix_words(12346, 0, 1000))
+
+
 def planes_of(words: np.ndarray) -> np.ndarray:
     """Payload words (S, n) as bit planes of 64 samples, built the plain way."""
     bits = np.unpackbits(words.view(np.uint8), axis=1, bitorder="little")  # (S, 32 n)
@@ -77,6 +85,7 @@ def test_random_payloads_are_seeded_bit_planes_covering_every_code(width):
     # a part from a block boundary, and a few words from the middle
     part = r.part(128, 1000)
     assert part.samples == 872
+    np.testing.assert_array_equal(part.planes, r.planes[2:16])  # the same samples
     np.testing.assert_array_equal(part.words(0, 872, n_words), words[128:1000])
     np.testing.assert_array_equal(r.words(130, 133, n_words), words[130:133])
     with pytest.raises(ValueError, match="block"):
