@@ -194,3 +194,13 @@ def test_rows_round_trip_and_a_subset_of_nodes_equals_its_layer(k):
     padded = np.concatenate([rows, np.zeros((1, rows.shape[1]), np.uint64)])
     sources = np.where(layer.inputs[nodes] >= 0, layer.inputs[nodes], len(rows))
     np.testing.assert_array_equal(nodes_packed(layer, nodes, padded, sources), whole[nodes])
+
+
+def test_warm_up_loads_the_kernels_and_changes_nothing(backend):
+    net = random_netlist(3, features=12, k=4, layers=2, nodes_per_layer=20, classes=3)
+    q = random_inputs(net, 300, seed=3)
+    before = predict_bitsliced(net, q)
+    seconds = bitsliced.warm_up(net)
+    assert seconds >= 0
+    np.testing.assert_array_equal(predict_bitsliced(net, q), before)
+    assert_same(net, q, 3)

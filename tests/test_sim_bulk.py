@@ -203,6 +203,7 @@ def test_bulk_alone_catches_a_flipped_table_bit(wide_net, tmp_path, capsys):
     assert full["checked"] == 5300 and full["mismatches"] == 0 and good["bulk_samples"] == 5000
     assert full["latency_min"] == full["latency_max"] == good["latency_cycles"]
     assert full["throughput_per_cycle"] == 1 and full["samples_per_second"] > 0
+    assert full["golden_setup_seconds"] >= 0
     assert all(c["path"] == "cocotb" for c in good["scenarios"][1:])
 
 
