@@ -26,7 +26,7 @@ def test_small_images_keep_the_digits_defaults():
 def test_large_images_get_local_layers_halving_the_grid():
     options, why = shape_defaults(synthetic(50, 784, 10, (28, 28)))
     assert options["layers"] == "14x14x24,7x7x48,4x4x160"
-    assert "radius" not in options and "28x28" in why
+    assert options["radius"] == 3 and options["augment_shift"] == 1 and "28x28" in why
 
 
 def test_signals_get_the_mnist1d_recipe():
