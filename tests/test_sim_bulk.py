@@ -46,12 +46,24 @@ def test_unpacked_words_are_the_samples():
     np.testing.assert_array_equal(unpack_words(pack_words(q, features, pos), features, chunk=7), q)
 
 
-def test_splitmix_words_are_splitmix64_from_any_counter():
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+def test_splitmix_words_are_splitmix64_from_any_counter(backend, monkeypatch):
+    if backend == "numpy":
+        monkeypatch.setenv("LUTMESH_BITSLICED_BACKEND", "numpy")
     # splitmix64.c (Vigna) from state 0 returns 0xE220A8397B1DCDAF first
     assert int(splitmix_words(0, 0, 1)[0]) == 0xE220A8397B1DCDAF
     whole = splitmix_words(12345, 0, 1000)
     np.testing.assert_array_equal(splitmix_words(12345, 700, 300), whole[700:])
     assert len(np.unique(whole)) == 1000 and not np.array_equal(whole, splitmix_words(12346, 0, 1000))
+    # counters past 2**32 and keys past 2**63 wrap like the C++ uint64_t
+    far = splitmix_words(2**64 - 5, 2**40, 3)
+    want = []
+    for i in range(2**40, 2**40 + 3):
+        z = (2**64 - 5 + (i + 1) * 0x9E3779B97F4A7C15) % 2**64
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) % 2**64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) % 2**64
+        want.append(z ^ (z >> 31))
+    assert [int(v) for v in far] == want
 
 
 def planes_of(words: np.ndarray) -> np.ndarray:
