@@ -40,8 +40,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConfigError, ToolError
+from .. import bitsliced
 from ..bitsliced_kernels import njit
+from ..errors import ConfigError, ToolError
 from ..tools import tool_env
 from .verilator import cache_dir
 
@@ -436,14 +437,15 @@ def _splitmix_fill(key, first, out):
 
 
 # Fashion-size planes are 20M words per 200k samples: numpy's eight passes over them
-# took 0.25-0.67 s of CPU that the two harness processes needed, the compiled loop 0.03 s.
+# took 0.25-0.67 s of CPU that the two harness processes needed, the compiled loop 0.02 s
+# (into memory already touched; a fresh array's page faults cost the same either way).
 _splitmix_compiled = njit(cache=True)(_splitmix_fill) if njit is not None else None
 
 
 def splitmix_words(key: int, first: int, count: int) -> np.ndarray:
     """Words ``first .. first + count - 1`` of the SplitMix64 stream ``key`` (uint64;
     key 0 begins 0xE220A8397B1DCDAF, like splitmix64.c from state 0)."""
-    if _splitmix_compiled is not None and os.environ.get("LUTMESH_BITSLICED_BACKEND") != "numpy":
+    if _splitmix_compiled is not None and bitsliced.BACKEND == "numba":
         out = np.empty(count, dtype=np.uint64)
         _splitmix_compiled(np.uint64(key % (1 << 64)), np.uint64(first), out)
         return out

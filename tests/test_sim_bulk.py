@@ -7,6 +7,7 @@ import time
 import numpy as np
 import pytest
 
+from lutmesh import bitsliced
 from lutmesh.cli import main
 from lutmesh.hdl.emit import EmitOptions, emit_verilog, load_rtl
 from lutmesh.sim.bulk import (SHARD_MIN_SAMPLES, BulkDesign, build_bulk, bulk_processes,
@@ -48,8 +49,7 @@ def test_unpacked_words_are_the_samples():
 
 @pytest.mark.parametrize("backend", ["numba", "numpy"])
 def test_splitmix_words_are_splitmix64_from_any_counter(backend, monkeypatch):
-    if backend == "numpy":
-        monkeypatch.setenv("LUTMESH_BITSLICED_BACKEND", "numpy")
+    monkeypatch.setattr(bitsliced, "BACKEND", backend)  # as LUTMESH_BITSLICED_BACKEND does
     # splitmix64.c (Vigna) from state 0 returns 0xE220A8397B1DCDAF first
     assert int(splitmix_words(0, 0, 1)[0]) == 0xE220A8397B1DCDAF
     whole = splitmix_words(12345, 0, 1000)
