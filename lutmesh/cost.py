@@ -18,24 +18,28 @@ own cores (seed 0, digits unless stated):
   pixels: 604 bits in 15 LUT4s; the chains' cells are counted as carries);
 * the output buffer, credit counter and control 76 LUT4s.
 
-Before training every node counts and pruning then removes those nobody reads, so the
-estimate errs high: 2,177 for the digits default ``8x8x6,4x4x29``, which synthesises
-to 2,119 (2,582 for the earlier ``8x8x8,4x4x35``: 2,527; 2,846 for ``8x8x8,4x4x40``:
-2,824). The first layer reads at most K bits per
-node, so at most that many encoded bits are counted.
+Those carry cells are outside the LUT4 count but each takes an iCE40 logic cell, so
+:func:`estimate_encoder_carries` counts them apart. Fashion-MNIST sized for 3,900
+LUT4s synthesised to 13,098 encoder carries (29,517 logic cells in all with the
+few-pin harness, where an UP5K has 5,280): 6.1 per threshold that survived pruning
+(2,143), 3.46 per threshold before it (3,783), which is what the estimate sees; so
+0.43 per bit of the feature's width and threshold, for widths above 5 (other widths
+than 8 extrapolated from that one measurement).
 """
 
 from __future__ import annotations
 
 import math
 
-__all__ = ["NODE_LUT4", "encoder_lut4_per_bit", "estimate_ice40_luts", "scale_layers_to_budget"]
+__all__ = ["NODE_LUT4", "encoder_lut4_per_bit", "estimate_ice40_luts", "estimate_encoder_carries",
+           "scale_layers_to_budget"]
 
 NODE_LUT4 = {2: 1.0, 3: 1.0, 4: 1.0, 5: 2.7, 6: 5.3, 7: 10.6, 8: 21.2}
 READOUT_PER_VOTER = 2.07
 READOUT_PER_CLASS = 5.6
 ENCODER_LUT4_BY_WIDTH = {1: 1.0, 2: 1.0, 3: 1.0, 4: 1.0, 5: 1.37}
 ENCODER_LUT4_WIDE = 0.03  # wider than 5 bits: a carry chain
+ENCODER_CARRIES_PER_WIDTH_BIT = 0.43  # of those chains, per bit of the feature's width
 FIXED = 76  # output buffer, credit counter, control
 
 
@@ -44,12 +48,27 @@ def encoder_lut4_per_bit(width: int) -> float:
     return ENCODER_LUT4_BY_WIDTH.get(int(width), ENCODER_LUT4_WIDE)
 
 
+def _bits_read(layer_nodes: list[int], lut_inputs: int, n_bits: int) -> float:
+    """Share of the encoded bits the first layer can read (K per node at most)."""
+    return min(1.0, lut_inputs * layer_nodes[0] / max(1, n_bits))
+
+
+def estimate_encoder_carries(layer_nodes: list[int], lut_inputs: int, bit_widths) -> int:
+    """Estimated iCE40 carry cells of the encoder's compares: none up to 5-bit features
+    (truth tables), a chain per threshold of a wider one. Not part of the LUT4 count,
+    but each takes a logic cell."""
+    bit_widths = list(bit_widths)
+    wide = sum(int(w) for w in bit_widths if int(w) > max(ENCODER_LUT4_BY_WIDTH))
+    read = _bits_read(layer_nodes, lut_inputs, len(bit_widths))
+    return int(round(read * ENCODER_CARRIES_PER_WIDTH_BIT * wide))
+
+
 def estimate_ice40_luts(layer_nodes: list[int], lut_inputs: int, bit_widths,
                         n_classes: int) -> dict[str, int]:
     """Estimated iCE40 LUT4s by part, and ``"total"``, of a core with these sizes;
     ``bit_widths``: each encoded bit's feature width."""
     bit_widths = list(bit_widths)
-    read = min(1.0, lut_inputs * layer_nodes[0] / max(1, len(bit_widths)))
+    read = _bits_read(layer_nodes, lut_inputs, len(bit_widths))
     parts = {
         "encoder": read * sum(encoder_lut4_per_bit(w) for w in bit_widths),
         "nodes": NODE_LUT4[lut_inputs] * sum(layer_nodes),

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from lutmesh.cost import estimate_ice40_luts, scale_layers_to_budget
+from lutmesh.cost import estimate_encoder_carries, estimate_ice40_luts, scale_layers_to_budget
 from lutmesh.train.wiring import parse_layers
 
 DIGITS_BITS = [5] * 173  # the digits default's encoded bits, each of a 5-bit feature
@@ -22,6 +22,14 @@ def test_encoder_counts_bits_by_width_and_only_those_the_first_layer_can_read():
     assert estimate_ice40_luts([100, 20], 4, [4] * 300, 2)["encoder"] == 300
     assert estimate_ice40_luts([10, 20], 4, [4] * 300, 2)["encoder"] == 40  # 10 nodes x K
     assert estimate_ice40_luts([100, 20], 4, [8] * 300, 2)["encoder"] < 10  # carry chains
+
+
+def test_wide_features_are_counted_in_carry_cells_beside_the_lut4s():
+    """Fashion-MNIST sized for 3,900 LUT4s synthesised to 13,098 encoder carries for
+    the 3,783 thresholds on 8-bit pixels it had before pruning; a truth table has none."""
+    assert estimate_encoder_carries([512, 560], 4, DIGITS_BITS) == 0
+    assert abs(estimate_encoder_carries([980, 100], 4, [8] * 3783) - 13098) < 0.01 * 13098
+    assert estimate_encoder_carries([10, 20], 4, [8] * 300) == round(0.43 * 8 * 40)
 
 
 def test_layers_that_fit_are_kept():
@@ -67,3 +75,15 @@ def test_a_model_trained_to_a_budget_synthesises_within_it():
         synth = synthesize(core, manifest, get_target("ice40-up5k"), Path(work) / "synth",
                            log=lambda _: None)
     assert 0.85 * 1500 <= synth.totals["luts"] <= 1500
+
+
+def test_a_budget_record_keeps_the_carry_cells_it_leaves_out():
+    from lutmesh.train.config import TrainConfig
+    from lutmesh.train.trainer import _fit_budget
+
+    sized, record = _fit_budget(TrainConfig(layers="8x8x8,4x4x35", lut_budget=1500),
+                                [8] * 300, 10)
+    assert record["layers"] == sized.layers != "8x8x8,4x4x35"
+    first = sized.layer_specs[0].n_nodes
+    assert record["encoder_carries"] == round(0.43 * 8 * min(300, 4 * first)) > 0
+    assert _fit_budget(TrainConfig(lut_budget=1500), DIGITS_BITS, 10)[1]["encoder_carries"] == 0

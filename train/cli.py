@@ -29,7 +29,8 @@ _OPTIONS = {
     "lut_budget": (int, "scale every layer's channels down by one factor until the "
                         "estimated iCE40 LUT4 count (encoder, nodes, readout) fits N "
                         "(an UP5K has 5,280 logic cells; flip-flops alone take some: "
-                        "about 3,900 LUT4s fill one)"),
+                        "about 3,900 LUT4s fill one with digits-sized inputs; carry "
+                        "cells of features wider than 5 bits come on top)"),
 }
 
 
@@ -89,6 +90,10 @@ def run_train(args: argparse.Namespace) -> int:
         b = m["budget"]
         print(f"sized for {b['lut_budget']} iCE40 LUT4s: layers {b['layers']} "
               f"(estimated {b['estimate']['total']} LUT4s before pruning)")
+        if b.get("encoder_carries"):
+            print(f"note: features wider than 5 bits compare on carry chains, ~"
+                  f"{b['encoder_carries']} carry cells outside the LUT4 budget, each an "
+                  f"iCE40 logic cell (--feature-bits 4 makes every threshold one LUT4)")
     print(f"trained in {m['train_seconds']:.1f} s (best epoch {m['best_epoch']} of "
           f"{m['epochs_run']})")
     print(f"wrote {args.out} and {metrics_path}")

@@ -247,15 +247,18 @@ def _fit_budget(config: TrainConfig, bit_widths, n_classes: int):
     keeps the requested config in ``metrics.json`` and the layers trained beside it."""
     if config.lut_budget is None:
         return config, None
-    from ..cost import scale_layers_to_budget
+    from ..cost import estimate_encoder_carries, scale_layers_to_budget
 
     try:
         layers, estimate = scale_layers_to_budget(config.layer_specs, config.lut_inputs,
                                                   bit_widths, n_classes, config.lut_budget)
     except ValueError as exc:
         raise ConfigError(f"lut_budget = {config.lut_budget}: {exc}") from None
-    return (config.replace(layers=layers),
-            {"lut_budget": config.lut_budget, "layers": layers, "estimate": estimate})
+    sized = config.replace(layers=layers)
+    carries = estimate_encoder_carries([s.n_nodes for s in sized.layer_specs],
+                                       config.lut_inputs, bit_widths)
+    return (sized, {"lut_budget": config.lut_budget, "layers": layers, "estimate": estimate,
+                    "encoder_carries": carries})
 
 
 def _build_model(encoder, n_classes: int, config: TrainConfig, rng):
