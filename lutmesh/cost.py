@@ -25,6 +25,12 @@ few-pin harness, where an UP5K has 5,280): 6.1 per threshold that survived pruni
 (2,143), 3.46 per threshold before it (3,783), which is what the estimate sees; so
 0.43 per bit of the feature's width and threshold, for widths above 5 (other widths
 than 8 extrapolated from that one measurement).
+
+Before training every node counts and pruning then removes those nobody reads, so the
+estimate errs high: 2,177 for the digits default ``8x8x6,4x4x29``, which synthesises
+to 2,119 (2,582 for the earlier ``8x8x8,4x4x35``: 2,527; 2,846 for ``8x8x8,4x4x40``:
+2,824). The first layer reads at most K bits per
+node, so at most that many encoded bits are counted.
 """
 
 from __future__ import annotations
