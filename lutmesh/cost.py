@@ -44,6 +44,7 @@ NODE_LUT4 = {2: 1.0, 3: 1.0, 4: 1.0, 5: 2.7, 6: 5.3, 7: 10.6, 8: 21.2}
 READOUT_PER_VOTER = 2.07
 READOUT_PER_CLASS = 5.6
 ENCODER_LUT4_BY_WIDTH = {1: 1.0, 2: 1.0, 3: 1.0, 4: 1.0, 5: 1.37}
+TRUTH_TABLE_WIDTH = max(ENCODER_LUT4_BY_WIDTH)  # wider features compare on a carry chain
 ENCODER_LUT4_WIDE = 0.03  # wider than 5 bits: a carry chain
 ENCODER_CARRIES_PER_WIDTH_BIT = 0.43  # of those chains, per bit of the feature's width
 FIXED = 76  # output buffer, credit counter, control
@@ -64,7 +65,7 @@ def estimate_encoder_carries(layer_nodes: list[int], lut_inputs: int, bit_widths
     (truth tables), a chain per threshold of a wider one. Not part of the LUT4 count,
     but each takes a logic cell."""
     bit_widths = list(bit_widths)
-    wide = sum(int(w) for w in bit_widths if int(w) > max(ENCODER_LUT4_BY_WIDTH))
+    wide = sum(int(w) for w in bit_widths if int(w) > TRUTH_TABLE_WIDTH)
     read = _bits_read(layer_nodes, lut_inputs, len(bit_widths))
     return int(round(read * ENCODER_CARRIES_PER_WIDTH_BIT * wide))
 
