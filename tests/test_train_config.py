@@ -29,6 +29,8 @@ def test_out_of_range_values_are_refused_at_construction():
         TrainConfig(patience=0)
     with pytest.raises(ConfigError, match="lut_budget = 0: expected >= 1"):
         TrainConfig(lut_budget=0)
+    with pytest.raises(ConfigError, match=r"augment_subpixel = 1.5: expected 0..1 \(a pixel\)"):
+        TrainConfig(augment_subpixel=1.5)
     with pytest.raises(ConfigError, match="layers: '4x0'"):
         TrainConfig(layers="4x0").layer_specs
 

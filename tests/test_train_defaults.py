@@ -43,7 +43,8 @@ def test_tables_get_global_wiring_sized_by_rows(rows, hidden):
                                           ("x", "y")))
     classes = 26 if rows < 50_000 else 2
     voters = 64 * classes if classes == 26 else 640  # at least 640 voters in all
-    trainer = {} if rows >= 10_000 else {"candidates": 4, "epochs": 40, "patience": 15}
+    trainer = ({"augment_subpixel": 0.0} if rows >= 10_000 else
+               {"candidates": 4, "epochs": 40, "patience": 15, "augment_subpixel": 0.0})
     assert options == {"layers": f"1x{hidden},1x{voters}", "radius": None, **trainer}
     assert "global" in why
     assert ("digits trainer" in why) == (rows >= 10_000)

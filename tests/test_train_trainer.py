@@ -120,12 +120,57 @@ def test_mirrored_batches_mix_both_encodings_and_only_when_asked():
     X = np.array([[1, 2, 3, 4]] * 64)
     bits, mirrored = X * 10, X[:, mirror] * 10
     idx = np.arange(64)
-    out = _batch_bits(X, bits, mirrored, idx, mirror, 0, (2, 2), None, None,
+    out = _batch_bits(X, bits, mirrored, idx, mirror, 0, 0.0, (2, 2), None, None,
                       np.random.default_rng(0))
     flipped = (out == mirrored).all(axis=1)
     assert 0 < flipped.sum() < 64 and ((out == bits).all(axis=1) | flipped).all()
-    plain = _batch_bits(X, bits, None, idx, None, 0, (2, 2), None, None, None)
+    plain = _batch_bits(X, bits, None, idx, None, 0, 0.0, (2, 2), None, None, None)
     np.testing.assert_array_equal(plain, bits)
+
+
+def test_subpixel_shift_interpolates_a_ramp_by_the_drawn_offsets():
+    from lutmesh.train.trainer import _subpixel_shift
+
+    rows, cols = 6, 7
+    ramp = np.add.outer(10.0 * np.arange(rows), np.arange(cols))  # value = 10 r + c
+    X = np.tile(ramp.ravel(), (5, 1))
+    out = _subpixel_shift(X, (rows, cols), 0.4, np.random.default_rng(2), 0.0)
+    draws = np.random.default_rng(2)
+    dr, dc = draws.uniform(-0.4, 0.4, 5), draws.uniform(-0.4, 0.4, 5)
+    assert (np.abs(dr) > 0.05).all() and (np.abs(dc) > 0.05).all()  # both signs drawn
+    inner = out.reshape(5, rows, cols)[:, 1:-1, 1:-1]
+    expected = ramp[None, 1:-1, 1:-1] - 10 * dr[:, None, None] - dc[:, None, None]
+    np.testing.assert_allclose(inner, expected, atol=1e-12)
+    # the edges take in background: a linear ramp would not stay linear there
+    assert not np.allclose(out.reshape(5, rows, cols)[:, 0, :],
+                           ramp[None, 0, :] - 10 * dr[:, None] - dc[:, None])
+
+
+def test_subpixel_shift_keeps_ink_moves_signals_along_and_zero_is_identity():
+    from lutmesh.train.trainer import _subpixel_shift
+
+    rng = np.random.default_rng(0)
+    img = np.zeros((40, 8, 8))
+    img[:, 2:6, 2:6] = rng.random((40, 4, 4))  # a background border one pixel wide or more
+    out = _subpixel_shift(img.reshape(40, -1), (8, 8), 1.0, rng, 0.0)
+    np.testing.assert_allclose(out.sum(axis=1), img.reshape(40, -1).sum(axis=1))
+    assert not np.allclose(out, img.reshape(40, -1))
+    signal = rng.random((3, 12))
+    moved = _subpixel_shift(signal, (1, 12), 0.5, np.random.default_rng(1), 0.0)
+    d = np.random.default_rng(1).uniform(-0.5, 0.5, 3)[:, None]  # one draw: the length
+    left, here, right = signal[:, :-2], signal[:, 1:-1], signal[:, 2:]
+    expected = np.where(d > 0, here + d * (left - here), here - d * (right - here))
+    np.testing.assert_allclose(moved[:, 1:-1], expected)
+    np.testing.assert_array_equal(_subpixel_shift(img.reshape(40, -1), (8, 8), 0.0, rng, 0.0),
+                                  img.reshape(40, -1))
+
+
+def test_subpixel_option_is_the_digits_default_and_changes_the_model(digits, result):
+    assert TrainConfig().augment_subpixel == 0.25
+    still = fit(digits, TrainConfig(**SMALL, candidates=3, augment_subpixel=0.0))
+    assert still.netlist.content_hash() != result.netlist.content_hash()
+    again = fit(digits, TrainConfig(**SMALL, candidates=3))
+    assert again.netlist.content_hash() == result.netlist.content_hash()
 
 
 def test_flip_option_trains_and_changes_the_model(digits, result):

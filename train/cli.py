@@ -25,6 +25,8 @@ _OPTIONS = {
     "validation_fraction": (float, "share of training data held out for early stopping"),
     "patience": (int, "epochs without validation gain before stopping"),
     "augment_shift": (int, "random image shifts of up to N pixels while training"),
+    "augment_subpixel": (float, "random image shifts of up to this fraction of a pixel "
+                                "(bilinear) while training; 0 turns them off"),
     "augment_flip": (bool, "mirror a random half of every mini-batch left-right (images)"),
     "lut_budget": (int, "scale every layer's channels down by one factor until the "
                         "estimated iCE40 LUT4 count (encoder, nodes, readout) fits N "

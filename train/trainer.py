@@ -117,6 +117,39 @@ def _shift_images(X: np.ndarray, shape: tuple, max_shift: int, rng: np.random.Ge
     return out.reshape(n, -1)
 
 
+def _subpixel_shift(X: np.ndarray, shape: tuple, max_shift: float, rng: np.random.Generator,
+                    fill: float) -> np.ndarray:
+    """Random translations by a fraction of a pixel, uniform in ``[-max_shift,
+    max_shift]`` on each axis, bilinearly interpolated and background-filled.
+
+    Why: on 8x8 digits a whole-pixel shift is a different image (one-pixel shifts cost
+    3.3 points over seeds 0-9), but a quarter-pixel blur of the edges is not: over 130
+    seeds (10-119, 1000-1019) quarter-pixel shifts raise the default's mean test
+    accuracy from 96.60% to 96.95% (TrainConfig; README). Rotations of up to 5 degrees
+    with 5% scaling on top gave no more (96.74% against 96.98% over seeds 40-79).
+    ``max_shift`` is at most one pixel (two of background pad each side).
+    """
+    rows, cols = shape
+    n = len(X)
+    imgs = np.full((n, rows + 4, cols + 4), fill, dtype=np.float64)
+    imgs[:, 2:2 + rows, 2:2 + cols] = X.reshape(n, rows, cols)
+    out = np.zeros((n, rows, cols))
+    picks = np.arange(n)[:, None, None]
+    axes = []
+    for length in (rows, cols):
+        # a 1-pixel-high (or -wide) image, such as a signal, moves along its length only
+        d = rng.uniform(-max_shift, max_shift, n) if length > 1 else np.zeros(n)
+        source = np.arange(length)[None, :] + 2 - d[:, None]  # (n, length), padded coords
+        low = np.floor(source).astype(np.int64)
+        axes.append((low, source - low))
+    (r0, fr), (c0, fc) = axes
+    for dr, wr in ((0, 1 - fr), (1, fr)):
+        for dc, wc in ((0, 1 - fc), (1, fc)):
+            out += (wr[:, :, None] * wc[:, None, :]
+                    * imgs[picks, (r0 + dr)[:, :, None], (c0 + dc)[:, None, :]])
+    return out.reshape(n, -1)
+
+
 def _mirror_index(shape: tuple | None) -> np.ndarray | None:
     """Feature order of every image mirrored left-right (None for tables and signals:
     a table's columns have no left and right, and a mirrored signal is another signal)."""
@@ -126,20 +159,25 @@ def _mirror_index(shape: tuple | None) -> np.ndarray | None:
     return np.arange(rows * cols).reshape(rows, cols)[:, ::-1].ravel()
 
 
-def _batch_bits(X_fit, bits_fit, bits_mirrored, idx, mirror, shift, shape, background,
-                encode, rng) -> np.ndarray:
+def _batch_bits(X_fit, bits_fit, bits_mirrored, idx, mirror, shift, subpixel, shape,
+                background, encode, rng) -> np.ndarray:
     """The encoded mini-batch, with a random half mirrored (``mirror``) and every image
-    shifted (``shift``) when those augmentations are on. Without shifts the mirrored
-    training set is encoded once, so mirroring costs a gather, not an encode."""
+    shifted by whole pixels (``shift``), then by a fraction of one (``subpixel``), when
+    those augmentations are on. Without shifts the mirrored training set is encoded
+    once, so mirroring costs a gather, not an encode."""
     flip = rng.random(len(idx)) < 0.5 if mirror is not None else None
-    if not shift:
+    if not shift and not subpixel:
         if flip is None:
             return bits_fit[idx]
         return np.where(flip[:, None], bits_mirrored[idx], bits_fit[idx])
     X = X_fit[idx]
     if flip is not None:
         X = np.where(flip[:, None], X[:, mirror], X)
-    return encode(_shift_images(X, shape, shift, rng, background))
+    if shift:
+        X = _shift_images(X, shape, shift, rng, background)
+    if subpixel:
+        X = _subpixel_shift(X, shape, subpixel, rng, background[0])
+    return encode(X)
 
 
 def _readout_classes(n_last: int, n_classes: int) -> np.ndarray:
@@ -286,9 +324,12 @@ def _train_epochs(model: MeshModel, split: _Split, dataset: Dataset, config: Tra
     steps_per_epoch = max(1, math.ceil(len(split.X_fit) / config.batch_size))
     total_steps = steps_per_epoch * config.epochs
     shift = config.augment_shift if dataset.image_shape is not None else 0
-    background = np.full(dataset.n_features, split.X_fit.min()) if shift else None
+    subpixel = config.augment_subpixel if dataset.image_shape is not None else 0.0
+    background = (np.full(dataset.n_features, split.X_fit.min()) if shift or subpixel
+                  else None)
     mirror = _mirror_index(dataset.image_shape) if config.augment_flip else None
-    bits_mirrored = encode(split.X_fit[:, mirror]) if mirror is not None and not shift else None
+    bits_mirrored = (encode(split.X_fit[:, mirror]) if mirror is not None and not shift
+                     and not subpixel else None)
     best = (-1.0, None, 0)
     history = []
     bar = _progress(range(config.epochs), config.progress, f"train {dataset.name}")
@@ -298,7 +339,7 @@ def _train_epochs(model: MeshModel, split: _Split, dataset: Dataset, config: Tra
         for b in range(steps_per_epoch):
             idx = order[b * config.batch_size:(b + 1) * config.batch_size]
             xb = _batch_bits(split.X_fit, bits_fit, bits_mirrored, idx, mirror, shift,
-                             dataset.image_shape, background, encode, rng)
+                             subpixel, dataset.image_shape, background, encode, rng)
             step = epoch * steps_per_epoch + b
             lr = config.learning_rate * 0.5 * (1 + math.cos(math.pi * step / total_steps))
             loss, grads = model.loss_and_grads(xb, split.y_fit[idx], config.length_cost)
