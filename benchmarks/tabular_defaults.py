@@ -27,7 +27,7 @@ from lutmesh.train.defaults import shape_defaults
 
 SEEDS = {"wine": 30, "breast-cancer": 30, "tabular-20k": 3}
 OLD_DEFAULT = {"layers": "8x8x8,4x4x40", "radius": 2, **MEASURED_TRAINER}
-# DIGITS_TRAINER, the digits default's trainer (TrainConfig's own defaults), is tried on
+# DIGITS_TRAINER, the digits default's trainer before session 19, is tried on
 # each table's default layers: does what helped digits help tables?
 
 # configurations tried by hand (README: defaults from the data's shape)

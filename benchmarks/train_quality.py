@@ -24,8 +24,9 @@ from lutmesh.train.config import MEASURED_TRAINER, load_config
 CONFIGS = {
     "digits": {"default (K=4)": {}, "K=6 8x8x4,4x4x30": dict(lut_inputs=6, layers="8x8x4,4x4x30"),
                "global (K=4)": dict(radius="global"),
-               # the default until session 19 (no quarter-pixel shifts)
-               "no subpixel shifts": dict(augment_subpixel=0.0),
+               # the default until session 19: no quarter-pixel shifts, early stopping
+               # on a validation split
+               "before session 19": dict(augment_subpixel=0.0, validation_fraction=0.1),
                # the default until 2026-12-06, for the comparison in the README
                "earlier 8x8x8,4x4x35": dict(layers="8x8x8,4x4x35", **MEASURED_TRAINER)},
     "mnist1d": {"default (K=6, global)": {}, "radius 3": dict(radius=3)},

@@ -224,14 +224,18 @@ def _energy(rep: dict) -> str:
     return "-" if e["total"] is None else f"~{e['total']:.0f} pJ (estimate, {e['uncertainty']})"
 
 
+def _accuracy_parts(acc: dict) -> list[str]:
+    """``test``, ``validation`` (a model trained on all its data has none), ``train``."""
+    return [f"{k} {100 * acc[k]:.2f}%" for k in ("test", "validation", "train") if k in acc]
+
+
 def summary_screen(net, metrics, ver, reports) -> str:
     acc = metrics["accuracy"]
     lines = [
         "=" * 72,
         f"lutmesh flow: {metrics.get('dataset', '?')}, {net.n_nodes:,} LUT nodes in "
         f"{len(net.layers)} layers, netlist {net.content_hash()[:16]}",
-        f"accuracy (exported netlist)  test {100 * acc['test']:.2f}%  validation "
-        f"{100 * acc['validation']:.2f}%  train {100 * acc['train']:.2f}%",
+        "accuracy (exported netlist)  " + "  ".join(_accuracy_parts(acc)),
         f"verify                       {'PASS' if ver['passed'] else 'FAIL'}: "
         f"{ver['samples']} samples x {len(ver['scenarios'])} scenarios, "
         f"{ver['mismatches']} mismatches, latency {ver['measured_latency_cycles']} cycles, "
@@ -253,8 +257,7 @@ def summary_markdown(net, metrics, ver, reports, times) -> str:
     lines = ["# lutmesh flow summary", "",
              f"- dataset: {metrics.get('dataset')}; nodes: {net.n_nodes:,}; netlist "
              f"`{net.content_hash()[:16]}`",
-             f"- accuracy of the exported netlist: test {100 * acc['test']:.2f}%, validation "
-             f"{100 * acc['validation']:.2f}%, train {100 * acc['train']:.2f}%",
+             "- accuracy of the exported netlist: " + ", ".join(_accuracy_parts(acc)),
              f"- verify: {'PASS' if ver['passed'] else 'FAIL'} on {ver['samples']} samples x "
              f"{len(ver['scenarios'])} scenarios, {ver['mismatches']} mismatches, latency "
              f"{ver['measured_latency_cycles']} cycles (manifest {ver['latency_cycles']}), "

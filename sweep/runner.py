@@ -149,12 +149,17 @@ def _start_ray(address: str | None) -> None:
 
 
 def _check(spec: SweepSpec, plan: list[dict]) -> None:
-    """Every planned trial's options resolve (TPE: the space's ends) before Ray starts."""
+    """Every planned trial's options resolve (TPE: the space's ends) before Ray starts,
+    and hold data out for the scheduler to watch, if there is one."""
     checks = plan or [{n: (a["min"] if k == "range" else a[0]) for n, (k, a) in spec.space.items()},
                       {n: (a["max"] if k == "range" else a[-1]) for n, (k, a) in spec.space.items()}]
     for values in checks:
         try:
-            plan_flow(flow_args(**spec.flow), {**spec.base, **values})
+            config = plan_flow(flow_args(**spec.flow), {**spec.base, **values})[0]
+            if spec.scheduler and config.validation_fraction <= 0:
+                raise ConfigError("[scheduler] stops trials on the validation accuracy, and "
+                                  "this trial holds no data out (validation_fraction = 0, the "
+                                  "digits default): set validation_fraction in [base]")
         except ConfigError as exc:
             raise ConfigError(f"{spec.path}: trial {values}: {exc}") from None
 

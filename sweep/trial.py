@@ -32,7 +32,7 @@ def _first_line(exc: BaseException) -> str:
 def measurements(done: dict) -> dict:
     """The row's figures from what ``run_stages`` returned (first target in the columns)."""
     metrics, acc = done["metrics"], done["metrics"]["accuracy"]
-    row = {"accuracy": acc["test"], "validation_accuracy": acc["validation"],
+    row = {"accuracy": acc["test"], "validation_accuracy": acc.get("validation"),
            "nodes": done["netlist"].n_nodes, "epochs_run": metrics.get("epochs_run")}
     if done["manifest"]:
         row["latency_cycles"] = done["manifest"]["latency_cycles"]
@@ -103,7 +103,8 @@ def tune_trial(config: dict, context: dict) -> None:
 
     def on_epoch(record: dict) -> None:
         tune.report({**blank, "key": key, "final": False, "epoch": record["epoch"],
-                     "val_hard_accuracy": record["val_hard_accuracy"]})
+                     "val_hard_accuracy": (math.nan if record["val_hard_accuracy"] is None
+                                           else record["val_hard_accuracy"])})
 
     row = run_trial(context["flow"], context["until"], {**context["base"], **values},
                     trial_dir, on_epoch=on_epoch)

@@ -76,6 +76,21 @@ def test_a_bad_option_in_the_space_is_caught_before_ray_starts(tmp_path, capsys)
     assert "unknown option 'lut_input'" in capsys.readouterr().err
 
 
+def test_a_scheduler_without_a_validation_split_is_refused_before_ray_starts(tmp_path, capsys):
+    text = ('[base]\ndataset = "digits"\nuntil = "train"\n[space]\nlut_inputs = [3, 4]\n'
+            '[scheduler]\ntype = "asha"\n')
+    assert main(["sweep", str(sweep_file(tmp_path, text)), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "holds no data out" in err and "set validation_fraction in [base]" in err
+    assert not (tmp_path / "o" / "trials").exists()
+    fixed = text.replace('until = "train"\n', 'until = "train"\nvalidation_fraction = 0.1\n')
+    from lutmesh.sweep.runner import _check
+    from lutmesh.sweep.spec import load_sweep
+
+    spec = load_sweep(sweep_file(tmp_path, fixed))
+    _check(spec, plan_trials(spec))  # no error
+
+
 def test_without_the_extra_sweep_names_it(tmp_path, capsys, monkeypatch):
     import importlib.util
 

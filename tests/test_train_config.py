@@ -78,10 +78,14 @@ def test_radius_one_per_layer_from_the_command_line_or_a_toml_list(tmp_path):
         TrainConfig(radius=(0, -1))
 
 
-def test_the_digits_trainer_is_spelled_once_and_the_explainable_preset_uses_it():
+def test_the_earlier_digits_trainer_is_spelled_once_and_the_explainable_preset_uses_it():
     from lutmesh.train.config import DIGITS_TRAINER, PRESETS
 
-    assert all(getattr(TrainConfig(), k) == v for k, v in DIGITS_TRAINER.items())
+    # the digits default now trains on all its data, with quarter-pixel shifts ...
+    assert TrainConfig().validation_fraction == 0 and TrainConfig().augment_subpixel == 0.25
+    # ... the presets measured before keep the split, early stopping and no shifts
+    assert DIGITS_TRAINER == {"candidates": 8, "epochs": 120, "patience": 40,
+                              "validation_fraction": 0.1, "augment_subpixel": 0.0}
     assert {k: PRESETS["explainable"][k] for k in DIGITS_TRAINER} == DIGITS_TRAINER
 
 

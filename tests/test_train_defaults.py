@@ -5,7 +5,7 @@ import pytest
 
 from lutmesh.cli import main
 from lutmesh.datasets import Dataset, load_dataset
-from lutmesh.train.config import TrainConfig, load_config
+from lutmesh.train.config import DIGITS_TRAINER, MEASURED_TRAINER, TrainConfig, load_config
 from lutmesh.train.defaults import shape_defaults
 
 
@@ -43,8 +43,7 @@ def test_tables_get_global_wiring_sized_by_rows(rows, hidden):
                                           ("x", "y")))
     classes = 26 if rows < 50_000 else 2
     voters = 64 * classes if classes == 26 else 640  # at least 640 voters in all
-    trainer = ({"augment_subpixel": 0.0} if rows >= 10_000 else
-               {"candidates": 4, "epochs": 40, "patience": 15, "augment_subpixel": 0.0})
+    trainer = DIGITS_TRAINER if rows >= 10_000 else MEASURED_TRAINER
     assert options == {"layers": f"1x{hidden},1x{voters}", "radius": None, **trainer}
     assert "global" in why
     assert ("digits trainer" in why) == (rows >= 10_000)

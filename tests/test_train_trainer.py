@@ -60,15 +60,34 @@ def test_global_radius_trains(digits):
 
 
 def test_tabular_dataset_trains():
-    r = fit(load_dataset("iris"), TrainConfig(layers="1x4x6,1x2x6", epochs=20, progress=False))
+    r = fit(load_dataset("iris"), TrainConfig(layers="1x4x6,1x2x6", epochs=20, progress=False,
+                                              validation_fraction=0.1))
     assert r.metrics["accuracy"]["test"] >= 0.8
 
 
 def test_metrics_report_pruning_and_gap(result):
     m = result.metrics
     assert sum(m["nodes_before_pruning"]) >= m["nodes"] == result.netlist.n_nodes
-    assert set(m["accuracy"]) == {"train", "validation", "test"}
     assert "soft_hard_gap" in m and m["train_seconds"] > 0
+
+
+def test_without_a_split_all_data_is_fitted_and_the_last_epoch_kept(result, digits):
+    m = result.metrics
+    assert set(m["accuracy"]) == {"train", "test"} and m["gap_measured_on"] == "train"
+    assert m["best_epoch"] == m["epochs_run"] == SMALL["epochs"]
+    assert [h["val_hard_accuracy"] for h in m["history"]] == [None] * SMALL["epochs"]
+    assert m["accuracy"]["train"] == pytest.approx(
+        float((result.netlist.predict(digits.X_train) == digits.y_train).mean()))
+
+
+def test_a_split_holds_data_out_and_stops_early(digits):
+    m = fit(digits, TrainConfig(**{**SMALL, "epochs": 12}, candidates=3, validation_fraction=0.2,
+                                patience=2)).metrics
+    assert set(m["accuracy"]) == {"train", "validation", "test"}
+    assert m["gap_measured_on"] == "validation" and m["soft_validation_accuracy"] is not None
+    assert m["epochs_run"] - m["best_epoch"] <= 2
+    best = max(h["val_hard_accuracy"] for h in m["history"])
+    assert m["history"][m["best_epoch"] - 1]["val_hard_accuracy"] == best
 
 
 def test_config_from_toml_and_overrides(tmp_path):
@@ -101,7 +120,12 @@ def test_train_cli_writes_netlist_and_metrics(tmp_path, capsys):
     metrics = json.loads((tmp_path / "m.metrics.json").read_text())
     assert metrics["nodes"] == net.n_nodes
     assert net.meta["accuracy"] == metrics["accuracy"]
-    assert "test" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "no validation split" in printed and "the last of 2 epochs kept" in printed
+    assert main(["train", "--dataset", "digits", "--out", str(out), "--layers", "4x4x4,2x2x10",
+                 "--epochs", "2", "--quiet", "--validation-fraction", "0.2"]) == 0
+    printed = capsys.readouterr().out
+    assert "validation " in printed and "best epoch" in printed and "(on train)" not in printed
 
 
 def test_mirror_index_reverses_each_image_row_and_leaves_signals_and_tables():

@@ -22,7 +22,8 @@ _OPTIONS = {
     "init_std": (float, "std of the initial table logits"),
     "temperature": (str, "readout softmax temperature, or 'auto'"),
     "length_cost": (float, "cost per cell of link length in the input choice"),
-    "validation_fraction": (float, "share of training data held out for early stopping"),
+    "validation_fraction": (float, "share of training data held out for early stopping; "
+                                   "0: train on all of it and keep the last epoch"),
     "patience": (int, "epochs without validation gain before stopping"),
     "augment_shift": (int, "random image shifts of up to N pixels while training"),
     "augment_subpixel": (float, "random image shifts of up to this fraction of a pixel "
@@ -85,9 +86,11 @@ def run_train(args: argparse.Namespace) -> int:
           f"{sum(m['nodes_before_pruning'])} before pruning), "
           f"{net.encoder.n_bits} encoded bits, K={config.lut_inputs}, radius "
           f"{radius_text(_radii(net))}")
-    print(f"accuracy (exported netlist): train {100 * acc['train']:.2f}%  validation "
-          f"{100 * acc['validation']:.2f}%  test {100 * acc['test']:.2f}%   "
-          f"soft-hard gap {100 * m['soft_hard_gap']:+.2f} pt")
+    held_out = (f"validation {100 * acc['validation']:.2f}%" if "validation" in acc
+                else "no validation split")
+    print(f"accuracy (exported netlist): train {100 * acc['train']:.2f}%  {held_out}  test "
+          f"{100 * acc['test']:.2f}%   soft-hard gap {100 * m['soft_hard_gap']:+.2f} pt"
+          + ("" if m.get("gap_measured_on", "validation") == "validation" else " (on train)"))
     if "budget" in m:
         b = m["budget"]
         print(f"sized for {b['lut_budget']} iCE40 LUT4s: layers {b['layers']} "
@@ -96,8 +99,9 @@ def run_train(args: argparse.Namespace) -> int:
             print(f"note: features wider than 5 bits compare on carry chains, ~"
                   f"{b['encoder_carries']} carry cells outside the LUT4 budget, each an "
                   f"iCE40 logic cell (--feature-bits 4 makes every threshold one LUT4)")
-    print(f"trained in {m['train_seconds']:.1f} s (best epoch {m['best_epoch']} of "
-          f"{m['epochs_run']})")
+    kept = (f"best epoch {m['best_epoch']} of {m['epochs_run']}" if "validation" in acc
+            else f"the last of {m['epochs_run']} epochs kept")
+    print(f"trained in {m['train_seconds']:.1f} s ({kept})")
     print(f"wrote {args.out} and {metrics_path}")
     return 0
 

@@ -249,15 +249,20 @@ def fit(dataset: Dataset | str, config: TrainConfig | None = None, *,
 class _Split:
     X_fit: np.ndarray
     y_fit: np.ndarray
-    X_val: np.ndarray
-    y_val: np.ndarray
+    X_val: np.ndarray | None  # None: no split, every training sample is fitted
+    y_val: np.ndarray | None
+
+    @property
+    def has_validation(self) -> bool:
+        return self.X_val is not None
 
 
 def _validation_split(dataset: Dataset, config: TrainConfig) -> _Split:
-    """A stratified, seeded validation split carved from the training data."""
+    """A stratified, seeded validation split carved from the training data; none at
+    ``validation_fraction = 0``."""
     X, y = dataset.X_train, dataset.y_train
     if config.validation_fraction <= 0:
-        return _Split(X, y, X, y)
+        return _Split(X, y, None, None)
     from sklearn.model_selection import train_test_split
 
     try:
@@ -317,10 +322,18 @@ def _build_model(encoder, n_classes: int, config: TrainConfig, rng):
 
 def _train_epochs(model: MeshModel, split: _Split, dataset: Dataset, config: TrainConfig,
                   rng, encode, on_epoch) -> tuple[int, list[dict]]:
-    """Mini-batch Adam with cosine decay; early stopping on the hardened network's
-    validation accuracy. The best parameters are restored; returns the best epoch."""
+    """Mini-batch Adam with cosine decay; returns the epoch kept and the history.
+
+    With a validation split: early stopping on the hardened network's validation
+    accuracy, and the best parameters restored. Without one (``validation_fraction =
+    0``) the schedule runs to its end and the last epoch is kept: the learning rate has
+    decayed to zero there, and on digits with quarter-pixel shifts the extra tenth of
+    the data and the finished schedule are worth more than choosing the epoch: 97.81%
+    against 96.95% mean test accuracy over 110 seeds (README, Training).
+    """
     opt = Adam(model.params(), config.learning_rate)
-    bits_val, bits_fit = encode(split.X_val), encode(split.X_fit)
+    bits_fit = encode(split.X_fit)
+    bits_val = encode(split.X_val) if split.has_validation else None
     steps_per_epoch = max(1, math.ceil(len(split.X_fit) / config.batch_size))
     total_steps = steps_per_epoch * config.epochs
     shift = config.augment_shift if dataset.image_shape is not None else 0
@@ -345,6 +358,14 @@ def _train_epochs(model: MeshModel, split: _Split, dataset: Dataset, config: Tra
             loss, grads = model.loss_and_grads(xb, split.y_fit[idx], config.length_cost)
             opt.step(grads, lr)
             losses.append(loss)
+        if not split.has_validation:
+            history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)),
+                            "val_hard_accuracy": None})
+            if config.progress:
+                bar.set_postfix(loss=f"{np.mean(losses):.3f}")
+            if on_epoch is not None:
+                on_epoch(dict(history[-1]))
+            continue
         val_acc = float((model.hard_predict(bits_val) == split.y_val).mean())
         history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)),
                         "val_hard_accuracy": val_acc})
@@ -357,6 +378,8 @@ def _train_epochs(model: MeshModel, split: _Split, dataset: Dataset, config: Tra
             on_epoch(dict(history[-1]))
         if epoch + 1 - best[2] >= config.patience:
             break
+    if not split.has_validation:
+        return len(history), history
     for p, saved in zip(model.params(), best[1]):
         p[...] = saved
     return best[2], history
@@ -374,21 +397,28 @@ def _export(model: MeshModel, geometry, quantizer, encoder, dataset: Dataset) ->
 def _metrics(net: Netlist, raw: Netlist, model: MeshModel, split: _Split, dataset: Dataset,
              config: TrainConfig, encoder, quantizer) -> dict:
     """Accuracies of the exported netlist itself (that is what ships), sizes before and
-    after pruning, and the relaxed network's own validation accuracy."""
+    after pruning, and the relaxed network's own accuracy beside the hardened one's on
+    the validation split (on the training data when there is none: ``gap_measured_on``).
+    Without a split ``accuracy`` has no ``validation`` entry."""
     def acc(Xr, yr):
         return float((net.predict(Xr) == yr).mean())
 
-    soft_val = float((model.soft_predict(encoder(quantizer(split.X_val)).astype(DTYPE))
-                      == split.y_val).mean())
-    accuracy = {"train": acc(split.X_fit, split.y_fit), "validation": acc(split.X_val, split.y_val),
-                "test": acc(dataset.X_test, dataset.y_test)}
+    accuracy = {"train": acc(split.X_fit, split.y_fit)}
+    if split.has_validation:
+        accuracy["validation"] = acc(split.X_val, split.y_val)
+    accuracy["test"] = acc(dataset.X_test, dataset.y_test)
+    gap_on = "validation" if split.has_validation else "train"
+    X_gap, y_gap = (split.X_val, split.y_val) if split.has_validation else (split.X_fit,
+                                                                             split.y_fit)
+    soft = float((model.soft_predict(encoder(quantizer(X_gap)).astype(DTYPE)) == y_gap).mean())
     return {
         "dataset": dataset.name,
         "seed": config.seed,
         "config": config.to_dict(),
         "accuracy": accuracy,
-        "soft_validation_accuracy": soft_val,
-        "soft_hard_gap": soft_val - accuracy["validation"],
+        "soft_validation_accuracy": soft if split.has_validation else None,
+        "soft_hard_gap": soft - accuracy[gap_on],
+        "gap_measured_on": gap_on,
         "temperature": model.temperature,
         "trainer_backend": model.layers[0].backend,
         "nodes_before_pruning": [l.n_nodes for l in raw.layers],
