@@ -24,7 +24,7 @@ _OPTIONS = {
     "length_cost": (float, "cost per cell of link length in the input choice"),
     "validation_fraction": (float, "share of training data held out for early stopping; "
                                    "0: train on all of it and keep the last epoch"),
-    "patience": (int, "epochs without validation gain before stopping"),
+    "patience": (int, "epochs without validation gain before stopping (with a split)"),
     "augment_shift": (int, "random image shifts of up to N pixels while training"),
     "augment_subpixel": (float, "random image shifts of up to this fraction of a pixel "
                                 "(bilinear) while training; 0 turns them off"),
@@ -90,7 +90,7 @@ def run_train(args: argparse.Namespace) -> int:
                 else "no validation split")
     print(f"accuracy (exported netlist): train {100 * acc['train']:.2f}%  {held_out}  test "
           f"{100 * acc['test']:.2f}%   soft-hard gap {100 * m['soft_hard_gap']:+.2f} pt"
-          + ("" if m.get("gap_measured_on", "validation") == "validation" else " (on train)"))
+          + ("" if m["gap_measured_on"] == "validation" else " (on train)"))
     if "budget" in m:
         b = m["budget"]
         print(f"sized for {b['lut_budget']} iCE40 LUT4s: layers {b['layers']} "
