@@ -74,14 +74,15 @@ def run_trial(flow: dict, until: str, options: dict, trial_dir: Path, *,
     return row
 
 
+def _as_metric(value) -> float:
+    """A float, or NaN where nothing was measured: Ray Tune and Optuna need a number."""
+    return float(value) if isinstance(value, (int, float)) else math.nan
+
+
 def _numbers(row: dict) -> dict:
     """Every objective as a float (NaN where not measured), which Ray Tune and Optuna
     need in each result."""
-    out = {}
-    for name in OBJECTIVES:
-        value = row.get(name)
-        out[name] = float(value) if isinstance(value, (int, float)) else math.nan
-    return out
+    return {name: _as_metric(row.get(name)) for name in OBJECTIVES}
 
 
 def tune_trial(config: dict, context: dict) -> None:
@@ -103,15 +104,13 @@ def tune_trial(config: dict, context: dict) -> None:
 
     def on_epoch(record: dict) -> None:
         tune.report({**blank, "key": key, "final": False, "epoch": record["epoch"],
-                     "val_hard_accuracy": (math.nan if record["val_hard_accuracy"] is None
-                                           else record["val_hard_accuracy"])})
+                     "val_hard_accuracy": _as_metric(record["val_hard_accuracy"])})
 
     row = run_trial(context["flow"], context["until"], {**context["base"], **values},
                     trial_dir, on_epoch=on_epoch)
     row.update(config=values, node=ray.get_runtime_context().get_node_id(),
                host=socket.gethostname(), pid=os.getpid())
     atomic_write_json(trial_dir / "trial.json", row)
-    val = row.get("validation_accuracy")
     tune.report({**_numbers(row), "key": key, "final": True,
                  "row_json": json.dumps(row, default=str),
-                 "val_hard_accuracy": math.nan if val is None else float(val)})
+                 "val_hard_accuracy": _as_metric(row.get("validation_accuracy"))})

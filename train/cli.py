@@ -86,11 +86,11 @@ def run_train(args: argparse.Namespace) -> int:
           f"{sum(m['nodes_before_pruning'])} before pruning), "
           f"{net.encoder.n_bits} encoded bits, K={config.lut_inputs}, radius "
           f"{radius_text(_radii(net))}")
-    held_out = (f"validation {100 * acc['validation']:.2f}%" if "validation" in acc
-                else "no validation split")
+    split = "validation" in acc  # none held out: all data fitted, the last epoch kept
+    held_out = f"validation {100 * acc['validation']:.2f}%" if split else "no validation split"
     print(f"accuracy (exported netlist): train {100 * acc['train']:.2f}%  {held_out}  test "
           f"{100 * acc['test']:.2f}%   soft-hard gap {100 * m['soft_hard_gap']:+.2f} pt"
-          + ("" if m["gap_measured_on"] == "validation" else " (on train)"))
+          + ("" if split else " (on train)"))
     if "budget" in m:
         b = m["budget"]
         print(f"sized for {b['lut_budget']} iCE40 LUT4s: layers {b['layers']} "
@@ -99,7 +99,7 @@ def run_train(args: argparse.Namespace) -> int:
             print(f"note: features wider than 5 bits compare on carry chains, ~"
                   f"{b['encoder_carries']} carry cells outside the LUT4 budget, each an "
                   f"iCE40 logic cell (--feature-bits 4 makes every threshold one LUT4)")
-    kept = (f"best epoch {m['best_epoch']} of {m['epochs_run']}" if "validation" in acc
+    kept = (f"best epoch {m['best_epoch']} of {m['epochs_run']}" if split
             else f"the last of {m['epochs_run']} epochs kept")
     print(f"trained in {m['train_seconds']:.1f} s ({kept})")
     print(f"wrote {args.out} and {metrics_path}")

@@ -415,10 +415,10 @@ def _metrics(net: Netlist, raw: Netlist, model: MeshModel, split: _Split, datase
     accuracy = {"train": acc(split.X_fit, split.y_fit)}
     if split.has_validation:
         accuracy["validation"] = acc(split.X_val, split.y_val)
+        gap_on, X_gap, y_gap = "validation", split.X_val, split.y_val
+    else:
+        gap_on, X_gap, y_gap = "train", split.X_fit, split.y_fit
     accuracy["test"] = acc(dataset.X_test, dataset.y_test)
-    gap_on = "validation" if split.has_validation else "train"
-    X_gap, y_gap = (split.X_val, split.y_val) if split.has_validation else (split.X_fit,
-                                                                             split.y_fit)
     soft = float((model.soft_predict(encoder(quantizer(X_gap)).astype(DTYPE)) == y_gap).mean())
     return {
         "dataset": dataset.name,
